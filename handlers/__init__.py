@@ -6,6 +6,8 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import activations, start
+    from handlers import activations, buy, history, keys, settings, start
 
-    return [start.router, activations.router]
+    # buy comes last: it takes free text as a service search.
+    return [start.router, keys.router, settings.router, history.router, activations.router,
+            buy.router]
