@@ -35,7 +35,60 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "common.provider_error": ("KoalaSMS answered: <code>{text}</code>",
                               "KoalaSMS ответил: <code>{text}</code>"),
+    "common.key_unreadable": (
+        "Your stored API key can no longer be read (the bot's secret changed). "
+        "Please send /key to set it again.",
+        "Сохранённый API-ключ больше не читается (у бота сменился секрет). "
+        "Отправьте /key, чтобы указать его снова.",
+    ),
     "common.page": ("Page {page}/{pages}", "Стр. {page}/{pages}"),
     "common.prev": ("◀", "◀"),
     "common.next": ("▶", "▶"),
+    # --- start / help (owned by the start area) ---------------------------------------
+    "start.about": (
+        "Pick a service and a country, confirm the price, and the code comes here by itself. "
+        "No code — the number is cancelled and the money goes back to your balance.",
+        "Выберите сервис и страну, подтвердите цену — код придёт сюда сам. "
+        "Нет кода — номер отменяется, а деньги возвращаются на баланс.",
+    ),
+    "start.need_key": ("To begin, set your KoalaSMS API key.",
+                       "Для начала укажите ваш API-ключ KoalaSMS."),
+    "start.balance": ("💰 Balance: {balance}", "💰 Баланс: {balance}"),
+    "start.buy_button": ("🛒 Buy a number", "🛒 Купить номер"),
+    "start.buy_service": ("Buy a number for <b>{service}</b>?",
+                          "Купить номер для <b>{service}</b>?"),
+    "start.buy_service_button": ("🛒 Buy {service}", "🛒 Купить {service}"),
+    "start.key_link": (
+        "For safety I never take an API key from a link. Send /key here and paste your key.",
+        "Ради безопасности я не принимаю API-ключ из ссылки. Отправьте /key и вставьте ключ.",
+    ),
+    "start.group_link_later": (
+        "Linking a group is not available yet, sorry. You can already buy numbers here in "
+        "private chat.",
+        "Подключение группы пока недоступно, извините. Покупать номера здесь, в личном чате, "
+        "уже можно.",
+    ),
+    "start.group": ("Open a private chat with me to set your API key and buy numbers.",
+                    "Откройте личный чат со мной, чтобы указать API-ключ и покупать номера."),
+    "start.help": (
+        "<b>How to use me</b>\n"
+        "/buy — choose a service and a country, confirm the price; I buy a number.\n"
+        "The code arrives here by itself, usually within a minute or two.\n"
+        "/active — running numbers, with Cancel / Another code / Complete.\n"
+        "/balance — your KoalaSMS balance · /history — past numbers and spending.\n"
+        "/key — set or change your API key · /settings — language, time zone, country, "
+        "favourites.\n/cancel — leave the current menu.\n\n"
+        "<b>Refunds</b>: cancel a number with no code (allowed after a short wait) or let it "
+        "run out — the price goes back to your balance. Once a code has come, the number is "
+        "paid.",
+        "<b>Как мной пользоваться</b>\n"
+        "/buy — выберите сервис и страну, подтвердите цену; я куплю номер.\n"
+        "Код придёт сюда сам, обычно за минуту-две.\n"
+        "/active — текущие номера, с кнопками Отменить / Ещё код / Завершить.\n"
+        "/balance — баланс KoalaSMS · /history — прошлые номера и расходы.\n"
+        "/key — указать или сменить API-ключ · /settings — язык, часовой пояс, страна, "
+        "избранное.\n/cancel — выйти из текущего меню.\n\n"
+        "<b>Возвраты</b>: отмените номер без кода (можно через короткое время) или дождитесь "
+        "окончания — цена вернётся на баланс. Если код пришёл, номер оплачен.",
+    ),
 }
