@@ -191,9 +191,15 @@ class ActivationManager:
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.warning("card of activation %s not sent: %s", a.id, exc)
             return a
-        a.card_message_id = message.message_id
+        # Only the message id changes: `a` may be stale, since the poller can record a
+        # code and move the state while the card is being sent.
         async with self.db() as session:
-            return await ActivationRepo(session).save(a)
+            repo = ActivationRepo(session)
+            fresh = await repo.get(a.id or 0)
+            if fresh is None:
+                return a
+            fresh.card_message_id = message.message_id
+            return await repo.save(fresh)
 
     async def refresh_card(self, a: Activation) -> None:
         """Edit the card to the activation's state; post a new one if it is gone."""

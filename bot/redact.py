@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 
-_KEY_IN_URL = re.compile(r"(api_key=)[^&\s\"'<>]+", re.IGNORECASE)
+# `api_key=...` in a URL or form, and `'api_key': '...'` / `"api_key":"..."` in a printed
+# dict or JSON body.
+_KEY_IN_URL = re.compile(r"""(api_key(?:=|['"]?\s*:\s*['"]?))[^&\s"'<>,}]+""", re.IGNORECASE)
 MASK = "***"
 
 
@@ -32,19 +35,26 @@ class RedactingFilter(logging.Filter):
     """Scrubs every record that passes through a handler, whatever logged it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: let the handler report it
+            return True
         cleaned = redact(message)
+        if record.exc_info and record.exc_info[1] is not None:
+            # Format the traceback here, scrubbed, instead of letting the formatter print
+            # the raw one. It joins the message, so `args` must go: a `%` in a traceback
+            # would otherwise break the formatting (and the logging error would print the
+            # raw traceback, key included).
+            text = "".join(traceback.format_exception(*record.exc_info))
+            cleaned = f"{cleaned}\n{redact(text).rstrip()}"
+            record.exc_info = None
+            record.exc_text = None
+        elif record.exc_text:  # formatted by an earlier handler
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         if cleaned != message:
             record.msg, record.args = cleaned, None
-        if record.exc_info and record.exc_info[1] is not None:
-            # The formatted traceback is cached on the record; scrub it too.
-            import traceback
-
-            text = "".join(traceback.format_exception(*record.exc_info))
-            record.exc_text = redact(text).rstrip("\n")
-            record.exc_info = None
-            record.msg = f"{record.msg}\n{record.exc_text}"
-            record.exc_text = None
         return True
 
 

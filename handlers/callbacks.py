@@ -12,25 +12,26 @@ ANY_COUNTRY = -1  # "any country": the provider picks the best one
 
 
 class KeyCb(CallbackData, prefix="k"):
-    action: str  # set | replace | remove | remove_yes | keep
+    action: str  # set | replace | remove | remove_yes | keep | cancel | balance
     o: int = 0
 
 
 class ServiceCb(CallbackData, prefix="s"):
-    action: str  # page | pick | fav | search | close
+    action: str  # page | pick | search | hint | close | noop
     o: int
     page: int = 0
     svc: str = ""
-    q: str = ""  # the search query the page belongs to
+    q: str = ""  # the search query the page belongs to (cut to fit 64 bytes)
 
 
 class CountryCb(CallbackData, prefix="c"):
-    action: str  # page | pick | sort | back | search
+    action: str  # page | pick | sort | fav | noop
     o: int
     svc: str
     page: int = 0
     sort: str = "p"  # p: by price, s: by stock
     country: int = ANY_COUNTRY
+    q: str = ""  # a typed country filter (cut to fit 64 bytes)
 
 
 class ProviderCb(CallbackData, prefix="p"):
@@ -41,11 +42,11 @@ class ProviderCb(CallbackData, prefix="p"):
 
 
 class BuyCb(CallbackData, prefix="b"):
-    action: str  # ok | back | retry
+    action: str  # show (confirm screen, fresh price) | ok (buy) | back (to countries)
     o: int
     svc: str
     country: int
-    price: str  # the price shown, sent as maxPrice
+    price: str = ""  # the price shown, sent as maxPrice
     provider: int = 0
 
 
@@ -61,7 +62,9 @@ class HistoryCb(CallbackData, prefix="h"):
 
 
 class SettingsCb(CallbackData, prefix="st"):
-    action: str  # lang | country | tz | favs | unfav | close | menu | pickc
+    # menu | lang | setlang | tz | settz | tzother | country | pickc | csearch | favs | unfav
+    # | close
+    action: str
     o: int
     value: str = ""
 

@@ -63,6 +63,15 @@ class UserRepo:
         await self.session.commit()
         return True
 
+    async def remove_favourite(self, user_id: int, service: str) -> bool:
+        """Idempotent, unlike toggle: a second press on a stale ✖ must not add it back."""
+        result = await self.session.exec(
+            delete(Favourite).where(col(Favourite.user_id) == user_id,
+                                    col(Favourite.service) == service)
+        )
+        await self.session.commit()
+        return bool(result.rowcount)
+
 
 class AccountRepo:
     def __init__(self, session: AsyncSession, keybox: KeyBox) -> None:

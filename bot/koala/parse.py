@@ -12,7 +12,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.koala.errors import ProviderError, TransientError, error_from_text, is_error_token
+from bot.koala.errors import (
+    ProviderError,
+    TransientError,
+    WrongMaxPrice,
+    error_from_text,
+    is_error_token,
+)
 from bot.koala.models import (
     DEFAULT_CANCEL_DELAY,
     DEFAULT_LIFETIME,
@@ -33,7 +39,7 @@ Body = str | dict[str, Any] | list[Any]
 
 def decode(body: str) -> Body:
     """Classify a body: JSON value, plain-text answer, or TransientError."""
-    text = body.strip().lstrip("\ufeff")
+    text = body.strip().lstrip("\ufeff").strip()  # a BOM can hide leading blanks
     if not text:
         raise TransientError("empty answer from the provider")
     if text[0] in "{[":
@@ -59,7 +65,13 @@ def _raise_json_error(value: dict[str, Any] | list[Any]) -> None:
         return
     status = str(value.get("status", "")).lower()
     if status in {"error", "fail", "failed"}:
-        raise error_from_text(str(value.get("message") or value.get("error") or "ERROR"))
+        error = error_from_text(str(value.get("message") or value.get("error") or "ERROR"))
+        info = value.get("info")
+        if isinstance(error, WrongMaxPrice) and error.min_price is None and isinstance(info,
+                                                                                   dict):
+            # sms-activate sends the bare token and puts the current price in info.min.
+            error.min_price = to_float(info.get("min"))
+        raise error
     if "title" in value and is_error_token(str(value["title"])):
         raise error_from_text(str(value["title"]))
     if "error" in value and isinstance(value["error"], str) and len(value) <= 3:

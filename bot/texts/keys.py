@@ -59,12 +59,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Это похоже на API-ключ, поэтому я удалил сообщение. Чтобы заменить ключ "
         "<code>{hint}</code>, отправьте /key.",
     ),
-    "keys.undecryptable": (
-        "Your stored key can no longer be read (the bot's secret changed). Send /key to set "
-        "it again.",
-        "Сохранённый ключ больше не читается (у бота сменился секрет). Отправьте /key, "
-        "чтобы указать его снова.",
-    ),
     "keys.balance": ("💰 Balance: {balance}\nKey: <code>{hint}</code>",
                      "💰 Баланс: {balance}\nКлюч: <code>{hint}</code>"),
     "keys.cancelled": ("Cancelled. Nothing was changed.", "Отменено. Ничего не изменено."),
