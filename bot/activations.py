@@ -40,9 +40,12 @@ from storage.states import ActivationState
 
 log = logging.getLogger(__name__)
 
-# When an answer was lost, how long after a purchase an unknown activation of the same
-# service on getActiveActivations is taken to be ours.
-_RECONCILE_DELAY = 1.0
+# How long after an unanswered purchase a number not yet on our records, for the same
+# service, appears on the provider's list (and is then taken to be ours).
+RECONCILE_DELAY = 1.0
+# An activation whose key is unreadable is closed on our side this long after its end:
+# the provider has ended and refunded it by then, but cannot be asked to confirm.
+UNREADABLE_KEY_GRACE = timedelta(minutes=10)
 
 
 class Outcome(enum.Enum):
@@ -75,13 +78,15 @@ class PurchaseLost(TransientError):
 class ActivationManager:
     def __init__(self, *, db: SessionFactory, keybox: KeyBox, koala: KoalaClient,
                  catalog: Catalog, notifier: Notifier,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 reconcile_delay: float = RECONCILE_DELAY) -> None:
         self.db = db
         self.keybox = keybox
         self.koala = koala
         self.catalog = catalog
         self.notifier = notifier
         self.clock = clock
+        self.reconcile_delay = reconcile_delay
         self._locks: dict[int, asyncio.Lock] = {}
 
     def lock(self, activation_id: int) -> asyncio.Lock:
@@ -143,7 +148,7 @@ class ActivationManager:
             return await ActivationRepo(session).add(activation)
 
     async def _reconcile(self, account: Account, key: str, service: str) -> Purchase | None:
-        await asyncio.sleep(_RECONCILE_DELAY)
+        await asyncio.sleep(self.reconcile_delay)
         try:
             rows = await self.koala.get_active_activations(key)
         except KoalaError as exc:
@@ -262,6 +267,11 @@ class ActivationManager:
             if state.has_code:
                 return Result(Outcome.HAS_CODE, a)
             if key is None:
+                if expiring and self.clock() >= a.ends_at + UNREADABLE_KEY_GRACE:
+                    a = await self._move(a, ActivationState.EXPIRED)
+                    await self.refresh_card(a)
+                    await self._notice(a, "act.notice.expired_unconfirmed")
+                    return Result(Outcome.DONE, a)
                 return Result(Outcome.REFUSED, a, "no API key")
             if not expiring and self.clock() < a.cancel_at:
                 return await self._schedule_cancel(a, a.cancel_at)

@@ -71,19 +71,20 @@ def make_storage(settings: Settings) -> BaseStorage:
     return MemoryStorage()
 
 
-async def build_app(settings: Settings, *, koala_timeout: float = 15.0) -> App:
+async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
+                    koala_backoff: float = 0.5, reconcile_delay: float = 1.0) -> App:
     """Create every dependency and the dispatcher; migrations are applied here."""
     engine = create_engine(settings.DATABASE_URL)
     await migrate(engine)
     db = session_factory(engine)
     secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else SANDBOX_SECRET
     keybox = KeyBox(secret)
-    koala = KoalaClient(settings.KOALA_API_URL, timeout=koala_timeout)
+    koala = KoalaClient(settings.KOALA_API_URL, timeout=koala_timeout, backoff=koala_backoff)
     catalog = Catalog()
     bot = make_bot(settings)
     notifier = Notifier(bot)
     manager = ActivationManager(db=db, keybox=keybox, koala=koala, catalog=catalog,
-                                notifier=notifier)
+                                notifier=notifier, reconcile_delay=reconcile_delay)
     poller = Poller(manager=manager, interval=settings.POLL_INTERVAL)
     dp = Dispatcher(
         storage=make_storage(settings),

@@ -66,7 +66,7 @@ def card_text(a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
         lines.append(t("act.buyer", buyer=buyer))
     if codes:
         shown = ", ".join(f"<code>{esc(c.code)}</code>" for c in codes)
-        lines.append(t("act.codes", codes=Raw(shown)))
+        lines.append(t("act.codes" if len(codes) == 1 else "act.codes_many", codes=Raw(shown)))
     if state == ActivationState.WAITING:
         lines.append(t("act.times", cancel_at=clock(a.cancel_at, tz), ends_at=clock(a.ends_at, tz)))
     elif not state.is_final:

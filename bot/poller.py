@@ -267,6 +267,7 @@ class Poller:
             if not state.reported:
                 state.reported = True
                 log.warning("account %s has no usable key; its activations wait", account_id)
+            self._dispatch(acts, {})  # the end-of-life rule still closes them in time
             return
         koala = self.manager.koala
         observed: dict[int, Observation] = {}

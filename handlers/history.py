@@ -68,8 +68,9 @@ async def render_page(chat_id: int, page: int, owner: int, t: Translator, user: 
     spent = await activations.spending(chat_id)
     currency = rows[0].currency if rows else None
     tz = user_tz(user)
-    parts = [t("history.header", count=count, total=money(spent.total, currency)),
-             t("common.page", page=page + 1, pages=pages)]
+    parts = [t("history.header", count=count, total=money(spent.total, currency))]
+    if pages > 1:
+        parts.append(t("common.page", page=page + 1, pages=pages))
     parts += [_entry(page * PAGE_SIZE + i + 1, a, found.get(a.id or 0, []), t, catalog, tz)
               for i, a in enumerate(rows)]
     return "\n\n".join(parts), kb.history_nav(t, owner, page, pages)

@@ -13,7 +13,7 @@ from contextlib import suppress
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -230,7 +230,9 @@ async def not_text_while_waiting(message: Message, t: Translator) -> None:
     await message.answer(t("keys.send_text"))
 
 
-@router.message(StateFilter(None), F.chat.type == "private", F.text.func(looks_like_key))
+# In any state but KeyForm.waiting (handled above): a key pasted while a menu waits for
+# typed text (a country filter, say) must not stay visible in the chat.
+@router.message(F.chat.type == "private", F.text.func(looks_like_key))
 async def key_out_of_the_blue(message: Message, state: FSMContext, t: Translator,
                               koala: KoalaClient, accounts: AccountRepo, owner_id: int) -> None:
     """A key pasted without /key: taken when none is set, otherwise only hidden."""

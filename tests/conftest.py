@@ -62,7 +62,10 @@ def make_settings(tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulato
 async def app(tmp_path: Path, provider: ProviderSandbox,
               tg: TelegramEmulator) -> AsyncIterator[App]:
     """The bot, built as main() builds it, polling the emulator."""
-    application = await build_app(make_settings(tmp_path, provider, tg), koala_timeout=3.0)
+    # Short waits between the client's read retries and before a lost purchase is looked up:
+    # the behaviour is the same, the tests just don't sit through production delays.
+    application = await build_app(make_settings(tmp_path, provider, tg), koala_timeout=3.0,
+                                  koala_backoff=0.01, reconcile_delay=0.05)
     try:
         async with running(application, polling_timeout=1):
             yield application

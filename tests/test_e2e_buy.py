@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 
-import pytest
-
-import bot.activations
 from bot.app import App
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import EmuChat, EmuMessage, TelegramEmulator
@@ -244,7 +241,6 @@ async def test_key_refused_at_purchase(app: App, alice_with_key: Person,
 
 async def test_prices_unavailable_then_try_again(app: App, alice_with_key: Person,
                                                  provider: ProviderSandbox) -> None:
-    app.koala._backoff = 0.01  # the client's read retries, without the real waiting
     chat = alice_with_key.chat
     provider.inject_faults("http500", actions={"getPricesV3"}, count=100)
     await chat.send("/buy")
@@ -258,9 +254,7 @@ async def test_prices_unavailable_then_try_again(app: App, alice_with_key: Perso
 
 
 async def test_purchase_not_answered_nothing_bought(app: App, alice_with_key: Person,
-                                                    provider: ProviderSandbox,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.activations, "_RECONCILE_DELAY", 0.05)
+                                                    provider: ProviderSandbox) -> None:
     chat = alice_with_key.chat
     await open_confirm(chat)
     provider.inject_faults("http500", actions={"getNumberV2"}, count=1)
@@ -275,9 +269,7 @@ async def test_purchase_not_answered_nothing_bought(app: App, alice_with_key: Pe
 
 
 async def test_lost_purchase_answer_is_reconciled(app: App, alice_with_key: Person,
-                                                  provider: ProviderSandbox,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.activations, "_RECONCILE_DELAY", 0.05)
+                                                  provider: ProviderSandbox) -> None:
     chat = alice_with_key.chat
     await open_confirm(chat)
     provider.inject_faults("lost_answer", actions={"getNumberV2"}, count=1)
@@ -385,10 +377,7 @@ async def test_prohibited_service_offers_another(app: App, alice_with_key: Perso
 
 
 async def test_unknown_purchase_outcome_is_said_honestly(app: App, alice_with_key: Person,
-                                                         provider: ProviderSandbox,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.activations, "_RECONCILE_DELAY", 0.05)
-    app.koala._backoff = 0.01  # the client's read retries, without the real waiting
+                                                         provider: ProviderSandbox) -> None:
     chat = alice_with_key.chat
     confirm = await open_confirm(chat)
     data = button_data(confirm, "Buy for")

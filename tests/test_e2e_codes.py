@@ -337,3 +337,22 @@ async def test_rejected_key_is_not_polled_every_tick(
     await bob.chat.wait_for(is_code("8080"), timeout=within(app))
     assert asked.count(DEMO_KEY) <= 1
     assert asked.count(BOB_KEY) >= 5
+
+
+async def test_activation_with_an_unreadable_key_is_closed_after_its_end(
+        app: App, alice_buying: Person, provider: ProviderSandbox) -> None:
+    """SECRET_KEY changed: the provider can't be asked, but nothing stays running for ever."""
+    chat = alice_buying.chat
+    travel = TimeTravel(app, provider)
+    a = await buy(app, alice_buying)
+    async with app.db() as session:
+        account = await AccountRepo(session, app.keybox).current(alice_buying.user.id)
+        assert account is not None
+        account.key_encrypted = "gAAAAA-not-a-valid-token"
+        session.add(account)
+        await session.commit()
+    app.poller._backoff.clear()  # don't wait for the 10-minute pause of a keyless account
+    travel.advance(1200 + 11 * 60)
+    await chat.wait_for("could not be read", timeout=within(app) + 2)
+    assert (await stored(app, a)).state == ActivationState.EXPIRED
+    assert provider.balance(DEMO_KEY) == BALANCE  # the provider refunded it on its own

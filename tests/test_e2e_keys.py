@@ -319,3 +319,18 @@ async def test_unknown_button_data_is_answered_as_out_of_date(app: App, alice: P
                                          message.message_id)
     assert result.text is not None
     assert "out of date" in result.text
+
+
+async def test_key_pasted_while_a_country_menu_waits_for_text_is_hidden(
+        app: App, alice_with_key: Person) -> None:
+    chat = alice_with_key.chat
+    await chat.send("/buy")
+    await chat.wait_for("Choose a service")
+    await chat.press("Telegram")
+    await chat.wait_for("Choose a country")
+    pasted = await chat.send("anotherKEY0123456789abcdef")
+    await chat.wait_for("/key")
+    assert chat.message(pasted.message_id).deleted  # type: ignore[union-attr]
+    account = await current_account(app, alice_with_key.user.id)
+    assert account is not None
+    assert account.key_hint == "dem…DEF"

@@ -196,7 +196,7 @@ async def test_history_pages_newest_first(app: App, alice: Person) -> None:
     await chat.send("/history")
     page = await chat.wait_for("History")
     # Charged: completed ones (i = 0, 3, 6) cost 10 + 13 + 16.
-    assert "7 activations, spent 39.00 ₽" in page.text
+    assert "activations: 7 · spent: 39.00 ₽" in page.text
     assert "Page 1/2" in page.text
     assert page.text.index("+79000000006") < page.text.index("+79000000002")
     assert "+79000000001" not in page.text

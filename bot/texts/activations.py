@@ -8,6 +8,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                   "Отмена возможна с {cancel_at} · до {ends_at}"),
     "act.ends": ("Ends at {ends_at}", "Действует до {ends_at}"),
     "act.codes": ("Code: {codes}", "Код: {codes}"),
+    "act.codes_many": ("Codes: {codes}", "Коды: {codes}"),
     "act.buyer": ("Bought by {buyer}", "Купил: {buyer}"),
     "act.will_cancel": ("⏰ Will cancel at {at} unless a code comes first.",
                         "⏰ Отменю в {at}, если код не придёт раньше."),
@@ -56,6 +57,14 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "I cancelled it and {price} was refunded.",
                            "⌛ {service} · <code>{phone}</code>: код не пришёл вовремя. "
                            "Я отменил активацию, {price} возвращено."),
+    "act.notice.expired_unconfirmed": (
+        "⌛ {service} · <code>{phone}</code> ended with no code. Your stored key could not be "
+        "read, so I could not ask KoalaSMS to confirm; it refunds numbers that get no code. "
+        "Send /key to set the key again.",
+        "⌛ {service} · <code>{phone}</code> закончилась без кода. Сохранённый ключ не "
+        "читается, поэтому подтвердить у KoalaSMS не удалось; номера без кода он возвращает "
+        "сам. Отправьте /key, чтобы указать ключ снова.",
+    ),
     "act.notice.cancelled": ("✖ {service} · <code>{phone}</code> cancelled as you asked; "
                              "{price} refunded.",
                              "✖ {service} · <code>{phone}</code> отменена, как вы просили; "

@@ -3,8 +3,8 @@
 TEXTS: dict[str, tuple[str, str]] = {
     "history.empty": ("No activations yet. Send /buy to get a number.",
                       "Активаций пока нет. Отправьте /buy, чтобы купить номер."),
-    "history.header": ("🧾 <b>History</b>: {count} activations, spent {total}",
-                       "🧾 <b>История</b>: активаций {count}, потрачено {total}"),
+    "history.header": ("🧾 <b>History</b> · activations: {count} · spent: {total}",
+                       "🧾 <b>История</b> · активаций: {count} · потрачено: {total}"),
     "history.entry": ("<b>{n}. {service}</b> · {country}\n<code>{phone}</code> · {price} · {date}",
                       "<b>{n}. {service}</b> · {country}\n<code>{phone}</code> · {price} · {date}"),
     "history.codes": ("Code: {codes}", "Код: {codes}"),
