@@ -23,12 +23,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="run against a built-in emulated provider (no real money)")
     parser.add_argument("--sandbox-port", type=int, default=0,
                         help="port of the emulated provider (default: any free port)")
+    parser.add_argument("--sandbox-sms-after", type=float, default=20.0, metavar="SECONDS",
+                        help="in the sandbox, an SMS arrives this long after a number is "
+                        "bought (0: only through the control API)")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     return parser.parse_args(argv)
 
 
-async def run_sandbox(settings: Settings, port: int) -> None:
+async def run_sandbox(settings: Settings, port: int, sms_after: float) -> None:
     from bot.app import run
+    from bot.sandbox.demo import deliver_codes
     from bot.sandbox.provider import ProviderSandbox
 
     provider = ProviderSandbox(cancel_delay=60.0, lifetime=600.0)
@@ -39,11 +43,16 @@ async def run_sandbox(settings: Settings, port: int) -> None:
     settings.KOALA_API_URL = url
     print(f"Sandbox provider on {url}", flush=True)
     print(f"Demo API key: {demo_key}  (send /key {demo_key} to the bot)", flush=True)
-    print("Deliver an SMS: curl -X POST -d '{\"id\": ID, \"code\": \"12345\"}' "
+    if sms_after > 0:
+        print(f"An SMS arrives by itself {sms_after:g} s after each purchase.", flush=True)
+    print("Deliver one yourself: curl -X POST -d '{\"id\": ID, \"code\": \"12345\"}' "
           f"{url.rsplit('/stubs', 1)[0]}/control/sms", flush=True)
+    codes = asyncio.create_task(deliver_codes(provider, after=sms_after)) if sms_after > 0 else None
     try:
         await run(settings)
     finally:
+        if codes is not None:
+            codes.cancel()
         await provider.stop()
 
 
@@ -66,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app import run
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_sandbox(settings, args.sandbox_port) if args.sandbox else run(settings))
+        asyncio.run(run_sandbox(settings, args.sandbox_port, args.sandbox_sms_after)
+                    if args.sandbox else run(settings))
     return 0
 
 

@@ -1,5 +1,5 @@
 """`python -m bot --sandbox`: the bot runs against its built-in provider, prints a demo key,
-and a person can set that key and buy a number with no money at stake."""
+and a person can set that key, buy a number and get its code with no money at stake."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ async def test_sandbox_mode_prints_a_key_that_works(tmp_path: Path, tg: Telegram
     env.update(BOT_TOKEN=BOT_TOKEN, TELEGRAM_API_URL=tg.url, LOG_LEVEL="WARNING",
                PYTHONPATH=str(ROOT))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--sandbox", cwd=tmp_path, env=env,
+        sys.executable, "-m", "bot", "--sandbox", "--sandbox-sms-after", "1", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
         assert process.stdout is not None
@@ -45,6 +45,14 @@ async def test_sandbox_mode_prints_a_key_that_works(tmp_path: Path, tg: Telegram
         await alice.chat.wait_for("Balance: 100.00", timeout=10)
         await alice.chat.send("/buy")
         await alice.chat.wait_for("Choose a service", timeout=10)
+        await alice.chat.press("Telegram")
+        await alice.chat.wait_for("Choose a country", timeout=10)
+        await alice.chat.press("Any country")
+        await alice.chat.wait_for("Confirm", timeout=10)
+        await alice.chat.press("Buy for")
+        await alice.chat.wait_for("Waiting for the SMS", timeout=10)
+        code = await alice.chat.wait_for(lambda m: m.text.startswith("🔑"), timeout=15)
+        assert "Your verification code is" in code.text
         # Without SECRET_KEY and DATABASE_URL, the sandbox keeps its own database.
         assert (tmp_path / "data" / "sandbox.db").exists()
     finally:
