@@ -329,6 +329,12 @@ class ProviderSandbox:
         act.status = GOT_CODE
         act.resend = False
 
+    def cancel_by_provider(self, activation_id: int) -> None:
+        """The provider ends an activation on its own (e.g. the number went offline)."""
+        act = self._activations[activation_id]
+        if not act.final:
+            self._cancel(act)
+
     def set_resend(self, activation_id: int, on: bool = True) -> None:
         """Make getStatus answer STATUS_WAIT_RESEND until the next SMS."""
         self._activations[activation_id].resend = on
