@@ -26,6 +26,7 @@ async def measure(accounts: int, per_account: int, codes: int) -> None:
     async with world(poll_interval=60.0, balance=1e9) as w:
         app, provider = w.app, w.provider
         await app.poller.stop()  # ticks are driven by hand below
+        provider.set_offer("wa", 22, 10.0, accounts * per_account + 10)
         user = w.tg.add_user(first_name="Bench")
         chat = w.tg.private_chat(user)
         bought = []

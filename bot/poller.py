@@ -90,6 +90,31 @@ def new_codes(known: list[str], shown: tuple[str, ...]) -> list[str]:
     return [shown[-1]]
 
 
+def needs_work(a: Activation, seen: Observation, known: list[str], now: datetime,
+               end_margin: timedelta) -> bool:
+    """False when an answer brings nothing new and no money rule is due: that is most
+    activations on most ticks, and they then cost no query and no task."""
+    if a.ends_at - now <= end_margin:
+        return True
+    if a.cancel_requested and now >= a.cancel_at:
+        return True
+    if seen.unknown:
+        return True
+    status = seen.status
+    if status is None or status.status == SmsStatus.WAIT_RETRY:
+        return False
+    flag_changed = (seen.can_get_another_sms is not None
+                    and seen.can_get_another_sms != a.can_get_another_sms)
+    if status.status == SmsStatus.WAIT_CODE:
+        return flag_changed
+    if status.status == SmsStatus.OK:
+        shown = seen.codes or ((status.code,) if status.code else ())
+        return bool(new_codes(known, shown)) or flag_changed
+    if status.status == SmsStatus.WAIT_RESEND:
+        return not a.resend_requested
+    return True  # CANCEL, or a status we did not expect: let the manager look
+
+
 class Poller:
     def __init__(self, *, manager: ActivationManager, interval: float,
                  request_limit: int = MAX_PARALLEL_REQUESTS,
@@ -108,6 +133,7 @@ class Poller:
         self._act_backoff: dict[int, _Backoff] = {}  # activation id -> money action pause
         self._last_forget = 0.0
         self._tick_task: asyncio.Task[Any] | None = None
+        self._known: dict[int, list[str]] = {}  # codes on record, read once per tick
         self._stopped = False
         self.ticks = 0
 
@@ -180,6 +206,8 @@ class Poller:
             self._pending_task = self._spawn(self.manager.deliver_pending(), "deliver pending")
         async with self.manager.db() as session:
             active = await ActivationRepo(session).active()
+            codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)
+            self._known = {i: [c.code for c in rows] for i, rows in codes.items()}
             if loop.time() - self._last_forget >= FORGET_RETIRED_EVERY:
                 self._last_forget = loop.time()
                 wiped = await AccountRepo(session, self.manager.keybox).forget_idle_retired()
@@ -338,6 +366,9 @@ class Poller:
             if running is not None and not running.done():
                 continue
             seen = observed.get(a.id, Observation(None))
+            if not needs_work(a, seen, self._known.get(a.id, []), self.manager.clock(),
+                              self.end_margin):
+                continue
             self._activation_tasks[a.id] = self._spawn(self._work(a.id, seen),
                                                        f"activation {a.id}")
 

@@ -11,11 +11,12 @@ import pytest
 
 from bot.activations import ActivationManager
 from bot.app import App
-from bot.koala import SmsStatus, TransientError
+from bot.koala import SmsStatus, StatusResult, TransientError
 from bot.koala.models import ActiveActivation
-from bot.poller import Poller, new_codes, observation_from_row
+from bot.poller import Observation, Poller, needs_work, new_codes, observation_from_row
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
+from storage.models import Activation, utcnow
 from tests.conftest import Person
 from tests.helpers_time import ticks
 from tests.test_e2e_codes import BOB_KEY, buy, code_messages, is_code, set_key, within
@@ -48,6 +49,33 @@ def test_only_codes_we_have_not_recorded_are_new() -> None:
     assert new_codes(["111", "222"], ("111", "222", "222")) == ["222"]
     # A list that does not start with what we know: only its last code is trusted.
     assert new_codes(["111", "222"], ("333",)) == ["333"]
+
+
+def test_a_quiet_answer_needs_no_work_and_a_due_rule_does() -> None:
+    now = utcnow()
+    margin = timedelta(seconds=10)
+    a = Activation(provider_id=1, account_id=1, chat_id=1, buyer_id=1, service="tg",
+                   phone="1", cancel_at=now + timedelta(minutes=1),
+                   ends_at=now + timedelta(minutes=20), can_get_another_sms=True)
+    waiting = Observation(StatusResult(SmsStatus.WAIT_CODE), can_get_another_sms=True)
+    assert not needs_work(a, waiting, [], now, margin)
+    assert not needs_work(a, Observation(None), [], now, margin)  # no answer this tick
+    old = Observation(StatusResult(SmsStatus.OK, "111"), codes=("111",))
+    assert not needs_work(a, old, ["111"], now, margin)
+    assert needs_work(a, Observation(StatusResult(SmsStatus.OK, "222"), codes=("111", "222")),
+                      ["111"], now, margin)
+    assert not needs_work(a, Observation(StatusResult(SmsStatus.WAIT_RETRY, "111")), ["111"],
+                          now, margin)
+    assert needs_work(a, Observation(StatusResult(SmsStatus.CANCEL)), [], now, margin)
+    assert needs_work(a, Observation(None, unknown=True), [], now, margin)
+    assert needs_work(a, Observation(StatusResult(SmsStatus.WAIT_RESEND)), [], now, margin)
+    assert needs_work(a, Observation(StatusResult(SmsStatus.WAIT_CODE),
+                                     can_get_another_sms=False), [], now, margin)
+    # Money rules: the end is near, or a cancel asked for too early is now allowed.
+    assert needs_work(a, waiting, [], now + timedelta(minutes=19, seconds=55), margin)
+    a.cancel_requested = True
+    assert not needs_work(a, waiting, [], now, margin)
+    assert needs_work(a, waiting, [], now + timedelta(minutes=1), margin)
 
 
 async def test_a_tick_never_raises() -> None:
