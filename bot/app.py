@@ -165,12 +165,13 @@ async def _run_webhook(app: App) -> None:
     SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(
         web_app, path="/webhook")
     setup_application(web_app, app.dp, bot=app.bot)
-    await app.bot.set_webhook(f"{settings.WEBHOOK_URL}", secret_token=secret,
-                              allowed_updates=app.dp.resolve_used_update_types())
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
     await site.start()
+    # Listening first: Telegram may post as soon as the webhook is set.
+    await app.bot.set_webhook(f"{settings.WEBHOOK_URL}", secret_token=secret,
+                              allowed_updates=app.dp.resolve_used_update_types())
     log.info("webhook server listening on %s:%s", settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
     try:
         await asyncio.Event().wait()
