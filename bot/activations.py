@@ -19,6 +19,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot import cards
 from bot.catalog import Catalog
 from bot.koala import (
+    BadAction,
     BadStatus,
     EarlyCancelDenied,
     KoalaClient,
@@ -117,11 +118,20 @@ class ActivationManager:
         assert account.id is not None
         key = self.api_key(account)
         started = self.clock()
+        where = "any" if country is None or country < 0 else country
+        providers = [provider_id] if provider_id else None
         try:
-            purchase = await self.koala.get_number_v2(
-                key, service, "any" if country is None or country < 0 else country,
-                max_price=max_price,
-                provider_ids=[provider_id] if provider_id else None)
+            if self.koala.has_number_v2:
+                try:
+                    purchase = await self.koala.get_number_v2(
+                        key, service, where, max_price=max_price, provider_ids=providers)
+                except BadAction:
+                    # Nothing was bought: the provider lacks the action. getNumber does the
+                    # same purchase with a shorter answer.
+                    self.koala.has_number_v2 = False
+            if not self.koala.has_number_v2:
+                purchase = await self.koala.get_number(
+                    key, service, where, max_price=max_price, provider_ids=providers)
         except TransientError:
             found = await self._reconcile(account, key, service)
             if found is None:

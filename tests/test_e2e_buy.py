@@ -391,3 +391,23 @@ async def test_unknown_purchase_outcome_is_said_honestly(app: App, alice_with_ke
     again = await chat.press_data(data, confirm.message_id)
     assert again.text == "Already bought: see the card."
     assert provider.calls("getNumberV2") == 1
+
+
+async def test_provider_without_getnumberv2_still_sells(app: App, alice_with_key: Person,
+                                                        provider: ProviderSandbox) -> None:
+    """BAD_ACTION on getNumberV2 means nothing was bought: getNumber does the purchase."""
+    provider.disable_action("getNumberV2")
+    chat = alice_with_key.chat
+    await open_confirm(chat)
+    await chat.press("Buy for")
+    card = await chat.wait_for("Waiting for the SMS")
+    assert "Price: 30.00" in card.text  # getNumber has no price: the one confirmed is kept
+    assert provider.calls("getNumberV2") == 1
+    assert provider.calls("getNumber") == 1
+    assert provider.balance(DEMO_KEY) == 70.0
+    # Remembered: the next purchase goes straight to getNumber.
+    await open_confirm(chat)
+    await chat.press("Buy for")
+    await chat.wait_for("Waiting for the SMS")
+    assert provider.calls("getNumberV2") == 1
+    assert provider.calls("getNumber") == 2

@@ -51,6 +51,7 @@ class KoalaClient:
         self.has_status_v2 = True
         self.has_prices_v3 = True
         self.has_active_list = True
+        self.has_number_v2 = True
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
