@@ -21,6 +21,7 @@ from bot.activations import ActivationManager
 from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
+from bot.flood import RetryAfterMiddleware
 from bot.koala import KoalaClient
 from bot.notifier import Notifier
 from bot.poller import Poller
@@ -55,6 +56,7 @@ class App:
 
 def make_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
+    session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.BOT_TOKEN.get_secret_value(),
         session=session,

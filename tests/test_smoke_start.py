@@ -7,3 +7,11 @@ async def test_start_greets(app: object, alice: Person) -> None:
     await alice.chat.send("/start")
     reply = await alice.chat.wait_for("KoalaSMS")
     assert "Hi" in reply.text
+
+
+async def test_a_reply_under_flood_control_arrives_late_not_never(app: object,
+                                                                 alice: Person) -> None:
+    alice.chat.flood(retry_after=1, count=2)
+    await alice.chat.send("/start")
+    reply = await alice.chat.wait_for("KoalaSMS", timeout=6)
+    assert "Hi" in reply.text
