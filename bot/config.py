@@ -95,7 +95,8 @@ def load_settings(*, require_secret: bool = True, **overrides: object) -> Settin
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "configuration"
-        problem = "is missing" if err["type"] == "missing" else f"is invalid ({err['msg']})"
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        problem = "is missing" if err["type"] == "missing" else f"is invalid ({reason})"
         hint = _HINTS.get(name, "check its value")
         raise ConfigError(f"{name} {problem}: {hint}.") from None
     if require_secret and settings.SECRET_KEY is None:

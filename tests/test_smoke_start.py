@@ -15,3 +15,9 @@ async def test_a_reply_under_flood_control_arrives_late_not_never(app: object,
     await alice.chat.send("/start")
     reply = await alice.chat.wait_for("KoalaSMS", timeout=6)
     assert "Hi" in reply.text
+
+
+async def test_an_unknown_command_is_answered(app: object, alice: Person) -> None:
+    await alice.chat.send("/frobnicate")
+    reply = await alice.chat.wait_for("didn't understand")
+    assert "/help" in reply.text

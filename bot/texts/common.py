@@ -41,6 +41,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Сохранённый API-ключ больше не читается (у бота сменился секрет). "
         "Отправьте /key, чтобы указать его снова.",
     ),
+    "common.unknown_message": (
+        "I didn't understand that. Type part of a service name to find it, send /buy for "
+        "the menu, or /help.",
+        "Я не понял. Напишите часть названия сервиса, чтобы найти его, отправьте /buy "
+        "для меню или /help.",
+    ),
     "common.page": ("Page {page}/{pages}", "Стр. {page}/{pages}"),
     "common.prev": ("◀", "◀"),
     "common.next": ("▶", "▶"),

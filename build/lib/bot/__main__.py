@@ -1,0 +1,84 @@
+"""`python -m bot` runs the bot; `python -m bot --sandbox` runs it against a built-in
+emulated KoalaSMS account, so every feature can be tried with no money."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.redact import install_log_redaction
+
+log = logging.getLogger("bot")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--sandbox", action="store_true",
+                        help="run against a built-in emulated provider (no real money)")
+    parser.add_argument("--sandbox-port", type=int, default=0,
+                        help="port of the emulated provider (default: any free port)")
+    parser.add_argument("--sandbox-sms-after", type=float, default=20.0, metavar="SECONDS",
+                        help="in the sandbox, an SMS arrives this long after a number is "
+                        "bought (0: only through the control API)")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    return parser.parse_args(argv)
+
+
+async def run_sandbox(settings: Settings, port: int, sms_after: float) -> None:
+    from bot.app import run
+    from bot.sandbox.demo import deliver_codes
+    from bot.sandbox.provider import ProviderSandbox
+
+    provider = ProviderSandbox(cancel_delay=60.0, lifetime=600.0)
+    provider.load_demo_catalogue()
+    demo_key = "demo" + secrets.token_hex(12)
+    provider.add_account(demo_key, balance=100.0)
+    url = await provider.start(port=port)
+    settings.KOALA_API_URL = url
+    print(f"Sandbox provider on {url}", flush=True)
+    print(f"Demo API key: {demo_key}  (send /key {demo_key} to the bot)", flush=True)
+    if sms_after > 0:
+        print(f"An SMS arrives by itself {sms_after:g} s after each purchase.", flush=True)
+    print("Deliver one yourself: curl -X POST -d '{\"id\": ID, \"code\": \"12345\"}' "
+          f"{url.rsplit('/stubs', 1)[0]}/control/sms", flush=True)
+    codes = asyncio.create_task(deliver_codes(provider, after=sms_after)) if sms_after > 0 else None
+    try:
+        await run(settings)
+    finally:
+        if codes is not None:
+            codes.cancel()
+        await provider.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
+    try:
+        if args.sandbox:
+            overrides: dict[str, object] = {}
+            if "DATABASE_URL" not in os.environ:
+                overrides["DATABASE_URL"] = "sqlite+aiosqlite:///./data/sandbox.db"
+            settings = load_settings(require_secret=False, **overrides)
+        else:
+            settings = load_settings()
+    except ConfigError as exc:
+        print(f"koalabot: {exc}", file=sys.stderr)
+        return 2
+    from bot.app import run
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_sandbox(settings, args.sandbox_port, args.sandbox_sms_after)
+                    if args.sandbox else run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""Wiring: builds the bot, the dispatcher and its dependencies, and runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.activations import ActivationManager
+from bot.catalog import Catalog
+from bot.commands import publish_commands
+from bot.config import Settings
+from bot.flood import RetryAfterMiddleware
+from bot.koala import KoalaClient
+from bot.notifier import Notifier
+from bot.poller import Poller
+from bot.prices import PriceCache
+from handlers import get_routers
+from handlers.middlewares import ContextMiddleware
+from storage.crypto import KeyBox
+from storage.db import SessionFactory, create_engine, migrate, session_factory
+
+log = logging.getLogger(__name__)
+
+# Only for the sandbox and tests; a real deployment must set SECRET_KEY (config enforces it).
+SANDBOX_SECRET = "sandbox-secret-do-not-use-in-production"
+
+
+@dataclass
+class App:
+    """Everything a running bot owns, so tests and main() start and stop it the same way."""
+
+    settings: Settings
+    engine: AsyncEngine
+    db: SessionFactory
+    keybox: KeyBox
+    koala: KoalaClient
+    catalog: Catalog
+    bot: Bot
+    dp: Dispatcher
+    manager: ActivationManager
+    poller: Poller
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
+    session.middleware(RetryAfterMiddleware())
+    return Bot(
+        token=settings.BOT_TOKEN.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML,
+                                     link_preview_is_disabled=True),
+    )
+
+
+def make_storage(settings: Settings) -> BaseStorage:
+    if settings.REDIS_URL:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.REDIS_URL)
+    return MemoryStorage()
+
+
+async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
+                    koala_backoff: float = 0.5, reconcile_delay: float = 1.0) -> App:
+    """Create every dependency and the dispatcher; migrations are applied here."""
+    engine = create_engine(settings.DATABASE_URL)
+    await migrate(engine)
+    db = session_factory(engine)
+    secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else SANDBOX_SECRET
+    keybox = KeyBox(secret)
+    koala = KoalaClient(settings.KOALA_API_URL, timeout=koala_timeout, backoff=koala_backoff)
+    catalog = Catalog()
+    bot = make_bot(settings)
+    notifier = Notifier(bot)
+    manager = ActivationManager(db=db, keybox=keybox, koala=koala, catalog=catalog,
+                                notifier=notifier, reconcile_delay=reconcile_delay)
+    poller = Poller(manager=manager, interval=settings.POLL_INTERVAL)
+    dp = Dispatcher(
+        storage=make_storage(settings),
+        settings=settings,
+        db=db,
+        keybox=keybox,
+        koala=koala,
+        catalog=catalog,
+        prices=PriceCache(koala),
+        manager=manager,
+        notifier=notifier,
+        poller=poller,
+    )
+    dp.update.outer_middleware(ContextMiddleware(db, keybox))
+    dp.include_routers(*get_routers())
+    app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
+              catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller)
+
+    async def on_startup(bot: Bot) -> None:
+        with suppress(Exception):  # the bot works without a command menu
+            await publish_commands(bot)
+        await poller.start()
+
+    async def on_shutdown() -> None:
+        await poller.stop()
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return app
+
+
+async def close_app(app: App) -> None:
+    await app.poller.stop()
+    await app.koala.close()
+    await app.bot.session.close()
+    await app.dp.storage.close()
+    await app.engine.dispose()
+
+
+@asynccontextmanager
+async def running(app: App, *, polling_timeout: int = 10) -> AsyncIterator[asyncio.Task[None]]:
+    """Run the dispatcher's polling loop in a task (used by tests and the playground)."""
+    task = asyncio.create_task(
+        app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=False,
+                             polling_timeout=polling_timeout,
+                             allowed_updates=app.dp.resolve_used_update_types())
+    )
+    try:
+        yield task
+    finally:
+        with suppress(RuntimeError):
+            await app.dp.stop_polling()
+        with suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=10)
+
+
+async def run(settings: Settings) -> None:
+    """Long polling, or a webhook server when WEBHOOK_URL is set."""
+    app = await build_app(settings)
+    try:
+        if settings.WEBHOOK_URL:
+            await _run_webhook(app)
+        else:
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            await app.dp.start_polling(app.bot, close_bot_session=False,
+                                       allowed_updates=app.dp.resolve_used_update_types())
+    finally:
+        await close_app(app)
+
+
+async def _run_webhook(app: App) -> None:
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
+
+    settings = app.settings
+    secret = settings.WEBHOOK_SECRET.get_secret_value() if settings.WEBHOOK_SECRET else None
+    web_app = web.Application()
+    SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(
+        web_app, path="/webhook")
+    setup_application(web_app, app.dp, bot=app.bot)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
+    await site.start()
+    # Listening first: Telegram may post as soon as the webhook is set.
+    await app.bot.set_webhook(f"{settings.WEBHOOK_URL}", secret_token=secret,
+                              allowed_updates=app.dp.resolve_used_update_types())
+    log.info("webhook server listening on %s:%s", settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

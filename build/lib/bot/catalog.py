@@ -1,0 +1,154 @@
+"""Names and flags for the provider's service and country codes.
+
+The code tables come from public sms-activate tables (shared/data); an unknown code is
+shown as itself. Popular services get curated names, because the raw table has
+"Whatsapp" and "facebook".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+# The services most people buy, in the order the menu shows them.
+POPULAR: tuple[tuple[str, str], ...] = (
+    ("tg", "Telegram"),
+    ("wa", "WhatsApp"),
+    ("go", "Google / Gmail / YouTube"),
+    ("ig", "Instagram"),
+    ("fb", "Facebook"),
+    ("ds", "Discord"),
+    ("tw", "X (Twitter)"),
+    ("dr", "OpenAI / ChatGPT"),
+    ("mm", "Microsoft"),
+    ("am", "Amazon"),
+    ("vk", "VK"),
+    ("ok", "Odnoklassniki"),
+    ("mt", "Steam"),
+    ("lf", "TikTok"),
+    ("wb", "WeChat"),
+    ("ub", "Uber"),
+    ("vi", "Viber"),
+    ("ya", "Yandex"),
+    ("ma", "Mail.ru"),
+    ("nf", "Netflix"),
+    ("oi", "Tinder"),
+    ("ts", "PayPal"),
+    ("acz", "Claude"),
+    ("ot", "Any other"),
+)
+
+# Russian names of the countries people pick most; others keep their English name.
+COUNTRY_RU: dict[int, str] = {
+    0: "Россия", 1: "Украина", 2: "Казахстан", 3: "Китай", 4: "Филиппины", 6: "Индонезия",
+    7: "Малайзия", 8: "Кения", 10: "Вьетнам", 11: "Киргизия", 12: "США (виртуальные)",
+    13: "Израиль", 14: "Гонконг", 15: "Польша", 16: "Великобритания", 19: "Нигерия",
+    21: "Египет", 22: "Индия", 23: "Ирландия", 24: "Камбоджа", 29: "Сербия",
+    31: "ЮАР", 32: "Румыния", 33: "Колумбия", 34: "Эстония", 35: "Азербайджан", 36: "Канада",
+    37: "Марокко", 39: "Аргентина", 40: "Узбекистан", 43: "Германия", 44: "Литва",
+    45: "Хорватия", 46: "Швеция", 48: "Нидерланды", 49: "Латвия", 50: "Австрия",
+    51: "Беларусь", 52: "Таиланд", 53: "Саудовская Аравия", 54: "Мексика", 55: "Тайвань",
+    56: "Испания", 58: "Алжир", 60: "Бангладеш", 62: "Турция", 63: "Чехия", 64: "Шри-Ланка",
+    65: "Перу", 66: "Пакистан", 67: "Новая Зеландия", 73: "Бразилия", 77: "Кипр",
+    78: "Франция", 82: "Бельгия", 83: "Болгария", 84: "Венгрия", 85: "Молдова",
+    86: "Италия", 95: "ОАЭ", 117: "Португалия", 128: "Грузия", 129: "Греция",
+    141: "Словакия", 143: "Таджикистан", 148: "Армения", 151: "Чили", 163: "Финляндия",
+    172: "Дания", 173: "Швейцария", 174: "Норвегия", 175: "Австралия", 182: "Япония",
+    187: "США", 190: "Южная Корея", 196: "Сингапур",
+}
+
+
+def _load(name: str) -> dict[str, str]:
+    data = resources.files("bot").joinpath("data", name).read_text(encoding="utf-8")
+    table = json.loads(data)
+    assert isinstance(table, dict)
+    return {str(k): str(v) for k, v in table.items()}
+
+
+def flag(iso: str | None) -> str:
+    if not iso or len(iso) != 2 or not iso.isalpha():
+        return "🏳"
+    return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in iso.upper())
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    code: str
+    name: str
+
+
+class Catalog:
+    """Read-only lookups; built once at start-up and shared through the dispatcher."""
+
+    def __init__(self) -> None:
+        raw = _load("services.json")
+        curated = dict(POPULAR)
+        self._services = {code: curated.get(code, name) for code, name in raw.items()}
+        self._services.update(curated)
+        self._countries = {int(k): v for k, v in _load("countries.json").items()}
+        self._iso = {int(k): v for k, v in _load("country_iso.json").items()}
+
+    # --- services ------------------------------------------------------------------
+
+    def service_name(self, code: str) -> str:
+        return self._services.get(code, code)
+
+    def popular(self) -> list[str]:
+        return [code for code, _ in POPULAR]
+
+    def all_services(self) -> list[str]:
+        """Popular first, then the rest by name."""
+        popular = self.popular()
+        rest = sorted((c for c in self._services if c not in set(popular)),
+                      key=lambda c: self._services[c].casefold())
+        return popular + rest
+
+    def search_services(self, query: str, limit: int = 50) -> list[str]:
+        """Codes whose name or code matches; exact and prefix matches first."""
+        q = query.strip().casefold()
+        if not q:
+            return []
+        scored: list[tuple[int, str, str]] = []
+        for code, name in self._services.items():
+            folded = name.casefold()
+            if code == q or folded == q:
+                rank = 0
+            elif folded.startswith(q):
+                rank = 1
+            elif any(word.startswith(q) for word in folded.replace("/", " ").split()):
+                rank = 2
+            elif q in folded:
+                rank = 3
+            else:
+                continue
+            scored.append((rank, folded, code))
+        scored.sort()
+        return [code for _, _, code in scored[:limit]]
+
+    # --- countries -----------------------------------------------------------------
+
+    def country_name(self, country: int | None, lang: str = "en") -> str:
+        if country is None or country < 0:
+            return "Any country" if lang != "ru" else "Любая страна"
+        if lang == "ru" and country in COUNTRY_RU:
+            return COUNTRY_RU[country]
+        return self._countries.get(country, f"#{country}")
+
+    def country_flag(self, country: int | None) -> str:
+        if country is None or country < 0:
+            return "🌍"
+        return flag(self._iso.get(country))
+
+    def country_label(self, country: int | None, lang: str = "en") -> str:
+        return f"{self.country_flag(country)} {self.country_name(country, lang)}"
+
+    def country_matches(self, country: int, query: str) -> bool:
+        q = query.strip().casefold()
+        names = [self._countries.get(country, ""), COUNTRY_RU.get(country, ""),
+                 self._iso.get(country, "")]
+        return any(q in n.casefold() for n in names if n) or q == str(country)
+
+    def known_countries(self) -> list[int]:
+        return sorted(self._countries)
+

@@ -1,0 +1,237 @@
+"""The provider's HTTP client: one aiohttp session, time-outs, retries for reads only."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import aiohttp
+
+from bot.koala import parse
+from bot.koala.errors import BadAction, TransientError
+from bot.koala.models import ActiveActivation, CountryOffer, Purchase, StatusResult
+from bot.redact import redact
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# setStatus codes of the API.
+STATUS_READY = 1
+STATUS_RETRY = 3
+STATUS_COMPLETE = 6
+STATUS_CANCEL = 8
+
+
+class KoalaClient:
+    """Talks to one `handler_api.php` endpoint for any number of API keys.
+
+    Read-only actions are retried with backoff on transient faults. Purchases and status
+    changes are sent once: a retried getNumber can buy twice, so the caller reconciles
+    with getActiveActivations instead.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 15.0,
+        retries: int = 2,
+        backoff: float = 0.5,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 10.0))
+        self._retries = retries
+        self._backoff = backoff
+        self._session = session
+        self._own_session = session is None
+        # What this provider turned out not to support (answered BAD_ACTION), learnt once.
+        self.has_status_v2 = True
+        self.has_prices_v3 = True
+        self.has_active_list = True
+        self.has_number_v2 = True
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(limit=50, ttl_dns_cache=300),
+                headers={"User-Agent": "koalabot/0.1"},
+            )
+            self._own_session = True
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and self._own_session and not self._session.closed:
+            await self._session.close()
+
+    def __repr__(self) -> str:
+        return f"KoalaClient({self.base_url!r})"
+
+    async def _call(self, api_key: str, action: str, params: dict[str, object] | None = None,
+                    *, write: bool = False) -> parse.Body:
+        """One request. Writes go as POST forms: aiohttp silently re-sends a GET whose
+        connection dropped, and a re-sent getNumber buys a second number."""
+        query = {"api_key": api_key, "action": action}
+        query.update({k: str(v) for k, v in (params or {}).items() if v is not None and v != ""})
+        session = await self._get_session()
+        request = (session.post(self.base_url, data=query) if write
+                   else session.get(self.base_url, params=query))
+        try:
+            async with request as response:
+                raw = await response.read()
+                status = response.status
+        except TimeoutError:
+            raise TransientError(f"{action}: the provider did not answer in time") from None
+        except aiohttp.ClientError as exc:
+            # aiohttp's texts can carry the full URL, key included.
+            detail = redact(f"{type(exc).__name__}: {exc}", api_key)
+            raise TransientError(f"{action}: provider unreachable ({detail})") from None
+        body = raw.decode("utf-8", errors="replace")
+        if status >= 500 or status in {408, 425, 429}:
+            raise TransientError(f"{action}: provider answered HTTP {status}")
+        try:
+            decoded = parse.decode(body)
+        except TransientError as exc:
+            raise TransientError(f"{action}: {exc.text}") from None
+        if status >= 400 and isinstance(decoded, str) and not decoded.isupper():
+            raise TransientError(f"{action}: provider answered HTTP {status}")
+        return decoded
+
+    async def _read(self, api_key: str, action: str, parser: Callable[[parse.Body], T],
+                    **params: object) -> T:
+        """A read-only call: retried on transient faults, since repeating it is harmless."""
+        attempt = 0
+        while True:
+            try:
+                return parser(await self._call(api_key, action, params))
+            except TransientError as exc:
+                if attempt >= self._retries:
+                    raise
+                attempt += 1
+                delay = self._backoff * (3 ** (attempt - 1))
+                log.info("retrying %s in %.1fs: %s", action, delay, exc.text)
+                await asyncio.sleep(delay)
+
+    # --- account ---------------------------------------------------------------------
+
+    async def get_balance(self, api_key: str) -> float:
+        return await self._read(api_key, "getBalance", parse.parse_balance)
+
+    # --- purchases: never retried -------------------------------------------------------
+
+    @staticmethod
+    def _purchase_params(
+        service: str,
+        country: int | str | None,
+        max_price: float | None,
+        provider_ids: Iterable[int] | None,
+        except_provider_ids: Iterable[int] | None,
+    ) -> dict[str, object]:
+        return {
+            "service": service,
+            "country": country,
+            "maxPrice": None if max_price is None else _price(max_price),
+            "providerIds": _ids(provider_ids),
+            "exceptProviderIds": _ids(except_provider_ids),
+        }
+
+    async def get_number(
+        self,
+        api_key: str,
+        service: str,
+        country: int | str | None = None,
+        *,
+        max_price: float | None = None,
+        provider_ids: Iterable[int] | None = None,
+        except_provider_ids: Iterable[int] | None = None,
+    ) -> Purchase:
+        params = self._purchase_params(service, country, max_price, provider_ids,
+                                       except_provider_ids)
+        return parse.parse_number_v1(await self._call(api_key, "getNumber", params, write=True))
+
+    async def get_number_v2(
+        self,
+        api_key: str,
+        service: str,
+        country: int | str | None = None,
+        *,
+        max_price: float | None = None,
+        provider_ids: Iterable[int] | None = None,
+        except_provider_ids: Iterable[int] | None = None,
+    ) -> Purchase:
+        params = self._purchase_params(service, country, max_price, provider_ids,
+                                       except_provider_ids)
+        return parse.parse_number_v2(await self._call(api_key, "getNumberV2", params, write=True))
+
+    # --- activation life ------------------------------------------------------------------
+
+    async def set_status(self, api_key: str, activation_id: int, status: int) -> str:
+        """Returns the ACCESS_* answer; sent once (the caller decides about retrying)."""
+        body = await self._call(api_key, "setStatus", {"id": activation_id, "status": status},
+                               write=True)
+        return parse.parse_set_status(body)
+
+    async def get_status(self, api_key: str, activation_id: int) -> StatusResult:
+        return await self._read(api_key, "getStatus", parse.parse_status, id=activation_id)
+
+    async def get_status_v2(self, api_key: str, activation_id: int) -> StatusResult:
+        """getStatusV2, falling back to getStatus for good once the provider lacks it."""
+        if self.has_status_v2:
+            try:
+                return await self._read(api_key, "getStatusV2", parse.parse_status_v2,
+                                        id=activation_id)
+            except BadAction:
+                log.info("provider has no getStatusV2; using getStatus from now on")
+                self.has_status_v2 = False
+        return await self.get_status(api_key, activation_id)
+
+    async def get_active_activations(self, api_key: str) -> list[ActiveActivation]:
+        try:
+            return await self._read(api_key, "getActiveActivations", parse.parse_active)
+        except BadAction:
+            self.has_active_list = False
+            raise
+
+    # --- prices --------------------------------------------------------------------------
+
+    async def get_prices(self, api_key: str, service: str | None = None,
+                         country: int | None = None) -> list[CountryOffer]:
+        return await self._read(api_key, "getPrices", parse.parse_prices_v1,
+                                service=service, country=country)
+
+    async def get_prices_v2(self, api_key: str, service: str | None = None,
+                            country: int | None = None) -> list[CountryOffer]:
+        return await self._read(api_key, "getPricesV2", parse.parse_prices_v2,
+                                service=service, country=country)
+
+    async def get_prices_v3(self, api_key: str, service: str | None = None,
+                            country: int | None = None) -> list[CountryOffer]:
+        return await self._read(api_key, "getPricesV3", parse.parse_prices_v3,
+                                service=service, country=country)
+
+    async def get_offers(self, api_key: str, service: str | None = None,
+                         country: int | None = None) -> list[CountryOffer]:
+        """The richest price list the provider has: V3 (with providers), else V1."""
+        if self.has_prices_v3:
+            try:
+                return await self.get_prices_v3(api_key, service, country)
+            except BadAction:
+                log.info("provider has no getPricesV3; using getPrices from now on")
+                self.has_prices_v3 = False
+        return await self.get_prices(api_key, service, country)
+
+
+def _price(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def _ids(values: Iterable[int] | None) -> str | None:
+    if values is None:
+        return None
+    joined = ",".join(str(int(v)) for v in values)
+    return joined or None
+
+

@@ -1,0 +1,453 @@
+"""The poller: asks the provider about running activations and acts on the answers.
+
+An APScheduler interval job ticks every POLL_INTERVAL seconds. Our tables, not the job
+store, say what to poll, so a restart resumes everything. Each tick:
+
+* re-sends codes stored but not delivered (one query when there are none);
+* asks the provider once per account (getActiveActivations), accounts in parallel, and
+  checks one by one (getStatusV2) what the list does not show;
+* hands every answer to the ActivationManager, which records, moves and notifies, and
+  applies the money rules: a cancel that was asked for too early, the end of life.
+
+Slow parts never hold the tick: each account and each activation is its own task, a
+tick only starts work for what is not already being worked on, and it waits for that
+work no longer than its budget. A failing account backs off on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.activations import ActivationManager, Outcome, Result
+from bot.koala import (
+    BadAction,
+    BadKey,
+    KoalaError,
+    NoActivation,
+    SmsStatus,
+    StatusResult,
+)
+from bot.koala.models import ActiveActivation
+from storage.crypto import KeyDecryptError
+from storage.models import Account, Activation
+from storage.repo import AccountRepo, ActivationRepo, CodeRepo
+from storage.states import ActivationState
+
+log = logging.getLogger(__name__)
+
+MAX_PARALLEL_REQUESTS = 8  # provider requests in flight at once, over all accounts
+MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages included)
+MAX_BACKOFF = 60.0  # seconds between tries of an account that keeps failing
+MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
+BAD_KEY_PAUSE = 600.0  # a rejected key is not tried again before this
+FORGET_RETIRED_EVERY = 60.0
+JOB_ID = "koalabot-poll"
+
+
+@dataclass(slots=True)
+class _Backoff:
+    failures: int = 0
+    next_try: float = 0.0  # loop time
+    reported: bool = False  # a long pause was logged once, not every tick
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What the provider said about one activation in this tick."""
+
+    status: StatusResult | None  # None: the provider did not say (fault, or unknown)
+    codes: tuple[str, ...] = ()  # every code the list shows, oldest first
+    can_get_another_sms: bool | None = None
+    unknown: bool = False  # the provider answered NO_ACTIVATION
+
+
+def observation_from_row(row: ActiveActivation) -> Observation:
+    """A getActiveActivations row as a status. In RETRY the row may still show the old
+    code: the manager records a code only when it differs from the last one it has."""
+    if row.code:
+        status = StatusResult(SmsStatus.OK, row.code, row.text)
+    else:
+        status = StatusResult(SmsStatus.WAIT_CODE)
+    return Observation(status, codes=row.codes, can_get_another_sms=row.can_get_another_sms)
+
+
+def new_codes(known: list[str], shown: tuple[str, ...]) -> list[str]:
+    """Codes of `shown` (the provider's list, oldest first) that we have not recorded.
+
+    When the list repeats what we know as its beginning, the rest is new; otherwise only
+    its last code can be trusted (the manager drops it if it equals our last one)."""
+    if not shown:
+        return []
+    if len(shown) >= len(known) and list(shown[: len(known)]) == known:
+        return list(shown[len(known):])
+    return [shown[-1]]
+
+
+def needs_work(a: Activation, seen: Observation, known: list[str], now: datetime,
+               end_margin: timedelta) -> bool:
+    """False when an answer brings nothing new and no money rule is due: that is most
+    activations on most ticks, and they then cost no query and no task."""
+    if a.ends_at - now <= end_margin:
+        return True
+    if a.cancel_requested and now >= a.cancel_at:
+        return True
+    if seen.unknown:
+        return True
+    status = seen.status
+    if status is None or status.status == SmsStatus.WAIT_RETRY:
+        return False
+    flag_changed = (seen.can_get_another_sms is not None
+                    and seen.can_get_another_sms != a.can_get_another_sms)
+    if status.status == SmsStatus.WAIT_CODE:
+        return flag_changed
+    if status.status == SmsStatus.OK:
+        shown = seen.codes or ((status.code,) if status.code else ())
+        return bool(new_codes(known, shown)) or flag_changed
+    if status.status == SmsStatus.WAIT_RESEND:
+        return not a.resend_requested
+    return True  # CANCEL, or a status we did not expect: let the manager look
+
+
+class Poller:
+    def __init__(self, *, manager: ActivationManager, interval: float,
+                 request_limit: int = MAX_PARALLEL_REQUESTS,
+                 work_limit: int = MAX_PARALLEL_WORK) -> None:
+        self.manager = manager
+        self.interval = interval
+        # The end-of-life action runs this early, so two missed ticks still leave room.
+        self.end_margin = timedelta(seconds=2 * interval + 5)
+        self._request_slots = asyncio.Semaphore(request_limit)
+        self._work_slots = asyncio.Semaphore(work_limit)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._account_tasks: dict[int, asyncio.Task[None]] = {}
+        self._activation_tasks: dict[int, asyncio.Task[None]] = {}
+        self._pending_task: asyncio.Task[None] | None = None
+        self._backoff: dict[int, _Backoff] = {}  # account id -> its pause
+        self._act_backoff: dict[int, _Backoff] = {}  # activation id -> money action pause
+        self._last_forget = 0.0
+        self._tick_task: asyncio.Task[Any] | None = None
+        self._known: dict[int, list[str]] = {}  # codes on record, read once per tick
+        self._stopped = False
+        self.ticks = 0
+
+    # --- life cycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start ticking; the first tick runs at once (pending codes, then every activation)."""
+        if self._scheduler is not None:
+            return
+        self._stopped = False
+        # "Running job ..." at INFO twice per tick would drown the bot's own log.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(
+            self.tick, "interval", seconds=self.interval, id=JOB_ID,
+            max_instances=1, coalesce=True,
+            misfire_grace_time=max(1, int(self.interval * 2)),
+            next_run_time=datetime.now().astimezone(),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("poller started: every %.1fs", self.interval)
+
+    @property
+    def job(self) -> Any:
+        """The scheduler's job (None when stopped), for inspection."""
+        return self._scheduler.get_job(JOB_ID) if self._scheduler is not None else None
+
+    async def stop(self, *, grace: float = 5.0) -> None:
+        """Stop ticking; let running work finish for a moment, then cancel it."""
+        self._stopped = True
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        tasks = self._running_tasks()
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
+
+    def _running_tasks(self) -> list[asyncio.Task[Any]]:
+        tasks: list[asyncio.Task[Any]] = [*self._account_tasks.values(),
+                                          *self._activation_tasks.values()]
+        for extra in (self._pending_task, self._tick_task):
+            if extra is not None and extra is not asyncio.current_task():
+                tasks.append(extra)
+        return [t for t in tasks if not t.done()]
+
+    # --- one tick --------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """One round. Never raises: a fault is logged and the next tick tries again."""
+        if self._stopped:
+            return
+        self._tick_task = asyncio.current_task()
+        try:
+            await self._tick()
+        except Exception:
+            log.exception("poll tick failed")
+        finally:
+            self._tick_task = None
+
+    async def _tick(self) -> None:
+        self.ticks += 1
+        loop = asyncio.get_running_loop()
+        if self._pending_task is None or self._pending_task.done():
+            self._pending_task = self._spawn(self.manager.deliver_pending(), "deliver pending")
+        async with self.manager.db() as session:
+            active = await ActivationRepo(session).active()
+            codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)
+            self._known = {i: [c.code for c in rows] for i, rows in codes.items()}
+            if loop.time() - self._last_forget >= FORGET_RETIRED_EVERY:
+                self._last_forget = loop.time()
+                wiped = await AccountRepo(session, self.manager.keybox).forget_idle_retired()
+                if wiped:
+                    log.info("forgot the keys of %d retired accounts", wiped)
+        by_account: dict[int, list[Activation]] = {}
+        for a in active:
+            by_account.setdefault(a.account_id, []).append(a)
+        started = []
+        for account_id, acts in by_account.items():
+            running = self._account_tasks.get(account_id)
+            if running is not None and not running.done():
+                continue  # the previous round for this account is still out
+            pause = self._backoff.get(account_id)
+            if pause is not None and loop.time() < pause.next_try:
+                continue
+            task = self._spawn(self._poll_account(account_id, acts), f"account {account_id}")
+            self._account_tasks[account_id] = task
+            started.append(task)
+        for gone in set(self._account_tasks) - set(by_account):
+            if self._account_tasks[gone].done():
+                del self._account_tasks[gone]
+        self._forget_finished(a.id for a in active if a.id is not None)
+        if started:
+            # Wait a little so a quick round ends inside its tick; what is slower goes on
+            # in the background and its account is skipped until it is done.
+            await asyncio.wait(started, timeout=max(self.interval * 0.9, 0.1))
+
+    def _spawn(self, coro: Coroutine[Any, Any, object], what: str) -> asyncio.Task[None]:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("poller: %s failed", what)
+
+        return asyncio.create_task(guarded(), name=f"poller: {what}")
+
+    def _forget_finished(self, active_ids: Iterable[int]) -> None:
+        keep = set(active_ids)
+        for activation_id in list(self._activation_tasks):
+            if self._activation_tasks[activation_id].done():
+                del self._activation_tasks[activation_id]
+        for activation_id in list(self._act_backoff):
+            if activation_id not in keep:
+                del self._act_backoff[activation_id]
+
+    # --- asking the provider -------------------------------------------------------
+
+    async def _request(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        async with self._request_slots:
+            return await call()
+
+    def _failed(self, account_id: int, *, pause: float | None = None) -> _Backoff:
+        state = self._backoff.setdefault(account_id, _Backoff())
+        state.failures += 1
+        delay = pause if pause is not None else min(self.interval * 2 ** state.failures,
+                                                    MAX_BACKOFF)
+        state.next_try = asyncio.get_running_loop().time() + delay
+        return state
+
+    def _succeeded(self, account_id: int) -> None:
+        state = self._backoff.pop(account_id, None)
+        if state is not None and state.failures:
+            log.info("account %s answers again", account_id)
+
+    async def _account_key(self, account_id: int) -> str | None:
+        async with self.manager.db() as session:
+            account: Account | None = await AccountRepo(session, self.manager.keybox).get(
+                account_id)
+        if account is None or not account.key_encrypted:
+            return None
+        try:
+            return self.manager.api_key(account)
+        except KeyDecryptError:
+            return None
+
+    async def _poll_account(self, account_id: int, acts: list[Activation]) -> None:
+        key = await self._account_key(account_id)
+        if key is None:
+            # Nothing can be asked without the key; the money rules still run on our data
+            # (the manager refuses provider calls and the activation waits for its end).
+            state = self._failed(account_id, pause=BAD_KEY_PAUSE)
+            if not state.reported:
+                state.reported = True
+                log.warning("account %s has no usable key; its activations wait", account_id)
+            self._dispatch(acts, {})  # the end-of-life rule still closes them in time
+            return
+        koala = self.manager.koala
+        observed: dict[int, Observation] = {}
+        by_provider_id = {a.provider_id: a for a in acts}
+        if koala.has_active_list:
+            try:
+                rows: list[ActiveActivation] = await asyncio.wait_for(
+                    self._request(lambda: koala.get_active_activations(key)),
+                    timeout=self._request_budget())
+            except BadKey:
+                state = self._failed(account_id, pause=BAD_KEY_PAUSE)
+                if not state.reported:
+                    state.reported = True
+                    log.warning("account %s: the provider rejects its key; pausing it",
+                                account_id)
+                return
+            except BadAction:
+                pass  # the client remembered it; statuses are checked one by one below
+            except (KoalaError, TimeoutError) as exc:
+                state = self._failed(account_id)
+                log.info("account %s: activation list failed (%s); next try in %.1fs",
+                         account_id, getattr(exc, "text", "time-out"),
+                         state.next_try - asyncio.get_running_loop().time())
+                return
+            else:
+                for row in rows:
+                    a = by_provider_id.get(row.activation_id)
+                    if a is not None and a.id is not None:
+                        observed[a.id] = observation_from_row(row)
+        missing = [a for a in acts if a.id not in observed]
+        if missing:
+            results = await asyncio.gather(*(self._status(key, a) for a in missing))
+            for a, seen in zip(missing, results, strict=True):
+                assert a.id is not None
+                observed[a.id] = seen
+            if all(seen.status is None and not seen.unknown for seen in results):
+                self._failed(account_id)  # the provider did not answer at all
+                self._dispatch(acts, observed)
+                return
+        self._succeeded(account_id)
+        self._dispatch(acts, observed)
+
+    def _request_budget(self) -> float:
+        # A request is bounded; the client's own time-out and retries may be longer.
+        return max(10.0, self.interval * 5)
+
+    async def _status(self, key: str, a: Activation) -> Observation:
+        koala = self.manager.koala
+        try:
+            status: StatusResult = await asyncio.wait_for(
+                self._request(lambda: koala.get_status_v2(key, a.provider_id)),
+                timeout=self._request_budget())
+        except NoActivation:
+            return Observation(None, unknown=True)
+        except (KoalaError, TimeoutError) as exc:
+            log.info("status of activation %s not known this tick: %s", a.id,
+                     getattr(exc, "text", "time-out"))
+            return Observation(None)
+        return Observation(status)
+
+    # --- acting on the answers -------------------------------------------------------
+
+    def _dispatch(self, acts: list[Activation], observed: dict[int, Observation]) -> None:
+        """One task per activation, so a slow chat holds only its own activation."""
+        for a in acts:
+            assert a.id is not None
+            running = self._activation_tasks.get(a.id)
+            if running is not None and not running.done():
+                continue
+            seen = observed.get(a.id, Observation(None))
+            if not needs_work(a, seen, self._known.get(a.id, []), self.manager.clock(),
+                              self.end_margin):
+                continue
+            self._activation_tasks[a.id] = self._spawn(self._work(a.id, seen),
+                                                       f"activation {a.id}")
+
+    async def _work(self, activation_id: int, seen: Observation) -> None:
+        async with self._work_slots:
+            await self._apply(activation_id, seen)
+            await self._money_rules(activation_id)
+
+    async def _load(self, activation_id: int) -> tuple[Activation | None, list[str]]:
+        async with self.manager.db() as session:
+            a = await ActivationRepo(session).get(activation_id)
+            codes = await CodeRepo(session).for_activation(activation_id)
+        return a, [c.code for c in codes]
+
+    async def _apply(self, activation_id: int, seen: Observation) -> None:
+        status = seen.status
+        if status is None:
+            return
+        a, known = await self._load(activation_id)
+        if a is None or ActivationState(a.state).is_final:
+            return
+        if status.status == SmsStatus.CANCEL and not ActivationState(a.state).has_code:
+            # Ended with no code. At its end, or after a cancel the user asked for, the
+            # manager's own path settles it with the right words (it finds the provider
+            # already closed it); otherwise the provider cancelled it by itself.
+            now = self.manager.clock()
+            if a.ends_at - now <= self.end_margin:
+                await self._money(activation_id, lambda: self.manager.finish_at_end(activation_id))
+                return
+            if a.cancel_requested and now >= a.cancel_at:
+                await self._money(activation_id,
+                                  lambda: self.manager.cancel(activation_id, auto=True))
+                return
+        if seen.codes and status.status == SmsStatus.OK:
+            fresh = new_codes(known, seen.codes)
+            for code in fresh[:-1]:  # earlier codes the list shows but we missed
+                await self.manager.apply_status(activation_id, StatusResult(SmsStatus.OK, code))
+            if fresh:
+                status = StatusResult(SmsStatus.OK, fresh[-1], status.text)
+            else:
+                status = StatusResult(SmsStatus.WAIT_CODE)
+        await self.manager.apply_status(activation_id, status,
+                                        can_get_another_sms=seen.can_get_another_sms)
+
+    async def _money_rules(self, activation_id: int) -> None:
+        a, _ = await self._load(activation_id)
+        if a is None:
+            return
+        state = ActivationState(a.state)
+        if state.is_final:
+            return
+        pause = self._act_backoff.get(activation_id)
+        if pause is not None and asyncio.get_running_loop().time() < pause.next_try:
+            return
+        now = self.manager.clock()
+        if a.ends_at - now <= self.end_margin:
+            # Near the end: refund it if no code came, complete it otherwise. Long past
+            # the end, the provider no longer knows it (NO_ACTIVATION): the manager then
+            # reads its final status, so nothing stays "active" for ever.
+            await self._money(activation_id, lambda: self.manager.finish_at_end(activation_id))
+            return
+        if state == ActivationState.WAITING and a.cancel_requested and now >= a.cancel_at:
+            await self._money(activation_id, lambda: self.manager.cancel(activation_id, auto=True))
+
+    async def _money(self, activation_id: int,
+                     action: Callable[[], Awaitable[Result]]) -> None:
+        """Run a manager action (cancel / complete). A fault is tried again at once: a
+        status change repeated is harmless (a cancel that did happen is then reported
+        by the provider as over, and the manager reads the final status). After that,
+        and after a refusal, the next try waits a little, but not long: the end nears."""
+        result = await action()
+        if result.outcome == Outcome.TRANSIENT:
+            result = await action()
+        if result.outcome in {Outcome.TRANSIENT, Outcome.REFUSED}:
+            state = self._act_backoff.setdefault(activation_id, _Backoff())
+            state.failures += 1
+            delay = min(self.interval * 2 ** (state.failures - 1), MAX_MONEY_BACKOFF)
+            state.next_try = asyncio.get_running_loop().time() + delay
+            log.info("activation %s: %s (%s); next try in %.1fs", activation_id,
+                     result.outcome.value, result.text, delay)
+        else:
+            self._act_backoff.pop(activation_id, None)

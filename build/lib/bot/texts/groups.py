@@ -1,0 +1,3 @@
+"""Texts of the groups area: key -> (English, Russian)."""
+
+TEXTS: dict[str, tuple[str, str]] = {}

@@ -1,0 +1,102 @@
+"""Activation cards: /active and the Cancel / Another code / Complete buttons."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatMemberStatus
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.activations import ActivationManager, Outcome, Result
+from bot.cards import clock, money, user_tz
+from bot.texts import Translator
+from handlers.callbacks import ActCb
+from storage.models import Activation, User
+from storage.repo import ActivationRepo
+
+router = Router(name="activations")
+
+
+@router.message(Command("active"))
+async def show_active(message: Message, t: Translator, activations: ActivationRepo,
+                      manager: ActivationManager) -> None:
+    assert message.from_user is not None
+    buyer = message.from_user.id if message.chat.type == "private" else None
+    running = await activations.active_in_chat(message.chat.id, buyer_id=buyer)
+    if not running:
+        await message.answer(t("act.active_none"))
+        return
+    await message.answer(t("act.active_header", count=len(running)))
+    for a in running:
+        # A fresh card each time: the old one may be far up the chat.
+        await manager.send_card(a)
+
+
+async def may_act(bot: Bot, a: Activation, query: CallbackQuery) -> bool:
+    """Only the buyer acts on a card; in a group, the group's admins too."""
+    message = query.message
+    if message is None or a.chat_id != message.chat.id:
+        return False
+    if a.buyer_id == query.from_user.id:
+        return True
+    if a.chat_id > 0:
+        return False
+    try:
+        member = await bot.get_chat_member(a.chat_id, query.from_user.id)
+    except TelegramAPIError:
+        return False
+    return member.status in {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
+
+
+def _answer_text(result: Result, t: Translator, user: User | None) -> tuple[str, bool]:
+    """Text for the callback answer, and whether it needs an alert."""
+    a = result.activation
+    price = money(a.cost, a.currency) if a else ""
+    match result.outcome:
+        case Outcome.DONE:
+            return "", False
+        case Outcome.SCHEDULED:
+            at = clock(a.cancel_at, user_tz(user)) if a else "?"
+            return t("act.cancel_scheduled", at=at), True
+        case Outcome.HAS_CODE:
+            return t("act.cancel_has_code"), True
+        case Outcome.NO_CODE:
+            return t("act.no_code_yet"), False
+        case Outcome.UNAVAILABLE:
+            return t("act.retry_unavailable"), True
+        case Outcome.FINAL:
+            return t("act.already_final"), False
+        case Outcome.NOT_FOUND:
+            return t("act.not_found"), True
+        case Outcome.TRANSIENT:
+            return t("act.transient"), True
+        case Outcome.REFUSED:
+            return t("act.failed", text=result.text or price), True
+    return "", False
+
+
+@router.callback_query(ActCb.filter(F.action.in_({"cancel", "another", "done"})))
+async def act(query: CallbackQuery, callback_data: ActCb, bot: Bot, t: Translator,
+              db_user: User | None, activations: ActivationRepo,
+              manager: ActivationManager) -> None:
+    a = await activations.get(callback_data.id)
+    if a is None:
+        await query.answer(t("act.not_found"), show_alert=True)
+        return
+    if not await may_act(bot, a, query):
+        await query.answer(t("common.not_yours"), show_alert=True)
+        return
+    if callback_data.action == "cancel":
+        result = await manager.cancel(a.id or 0)
+        done_text = t("act.refunded", price=money(a.cost, a.currency))
+    elif callback_data.action == "another":
+        result = await manager.another(a.id or 0)
+        done_text = t("act.retry_ok")
+    else:
+        result = await manager.complete(a.id or 0)
+        done_text = t("act.completed")
+    text, alert = _answer_text(result, t, db_user)
+    await query.answer(text or done_text, show_alert=alert)
+    if result.outcome in {Outcome.FINAL, Outcome.HAS_CODE} and result.activation is not None:
+        await manager.refresh_card(result.activation)  # the card showed an old state

@@ -1,0 +1,55 @@
+"""Per-update context: one DB session, the repositories, the user's row and translator."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Chat, TelegramObject, User
+
+from bot.texts import Translator
+from storage.crypto import KeyBox
+from storage.db import SessionFactory
+from storage.repo import AccountRepo, ActivationRepo, CodeRepo, GroupRepo, UserRepo
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ContextMiddleware(BaseMiddleware):
+    """Outer update middleware. Handlers receive by name: session, users, accounts,
+    activations, codes, groups, db_user, t (Translator), owner_id (whose key pays here:
+    the user in a private chat, the group in a group)."""
+
+    def __init__(self, db: SessionFactory, keybox: KeyBox) -> None:
+        self.db = db
+        self.keybox = keybox
+
+    async def __call__(self, handler: Handler, event: TelegramObject,
+                       data: dict[str, Any]) -> Any:
+        async with self.db() as session:
+            users = UserRepo(session)
+            data.update(
+                session=session,
+                users=users,
+                accounts=AccountRepo(session, self.keybox),
+                activations=ActivationRepo(session),
+                codes=CodeRepo(session),
+                groups=GroupRepo(session),
+            )
+            tg_user: User | None = data.get("event_from_user")
+            chat: Chat | None = data.get("event_chat")
+            if tg_user is not None and not tg_user.is_bot:
+                db_user = await users.get_or_create(tg_user.id, tg_user.language_code)
+                data["db_user"] = db_user
+                data["t"] = Translator(db_user.language)
+            else:
+                data["db_user"] = None
+                data["t"] = Translator(None)
+            if chat is not None and chat.type != "private":
+                data["owner_id"] = chat.id
+            elif tg_user is not None:
+                data["owner_id"] = tg_user.id
+            else:
+                data["owner_id"] = 0
+            return await handler(event, data)

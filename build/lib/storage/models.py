@@ -1,0 +1,99 @@
+"""Tables. Times are aware UTC datetimes (SQLModel's UTCDateTime keeps them so on SQLite)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.states import ActivationState
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    language: str | None = Field(default=None, max_length=8)
+    default_country: int | None = None
+    tz_offset_minutes: int | None = None  # None: guessed from the language
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Favourite(SQLModel, table=True):
+    __tablename__ = "favourites"
+    __table_args__ = (UniqueConstraint("user_id", "service"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_type=BigInteger, index=True)
+    service: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Account(SQLModel, table=True):
+    """A provider API key, owned by a user (owner_id > 0) or a group chat (owner_id < 0)."""
+
+    __tablename__ = "accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(sa_type=BigInteger, index=True)
+    key_encrypted: str  # emptied once a retired account has nothing left to finish
+    key_hint: str = Field(max_length=16)  # masked form shown to the owner
+    linked_by: int = Field(sa_type=BigInteger)  # the user who set the key
+    created_at: datetime = Field(default_factory=utcnow)
+    # A replaced or removed key is retired, not deleted: its running activations still
+    # need it to be cancelled or completed.
+    retired_at: datetime | None = None
+
+
+class Activation(SQLModel, table=True):
+    __tablename__ = "activations"
+    __table_args__ = (UniqueConstraint("account_id", "provider_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider_id: int = Field(sa_type=BigInteger)  # the provider's activation id
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    buyer_id: int = Field(sa_type=BigInteger, index=True)
+    card_message_id: int | None = None
+    service: str = Field(max_length=32)
+    country: int | None = None  # the country the user chose (None: any)
+    phone: str = Field(max_length=32)
+    cost: float = 0.0
+    currency: int | None = None
+    state: ActivationState = Field(default=ActivationState.WAITING, sa_type=String(24), index=True)
+    can_get_another_sms: bool = False
+    cancel_requested: bool = False  # Cancel pressed before the window opened
+    resend_requested: bool = False  # the provider asked the service to re-send the SMS
+    bought_at: datetime = Field(default_factory=utcnow)
+    cancel_at: datetime  # local time when cancelling becomes possible
+    ends_at: datetime  # local time when the provider ends it
+    finished_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Code(SQLModel, table=True):
+    __tablename__ = "codes"
+    __table_args__ = (UniqueConstraint("activation_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activation_id: int = Field(foreign_key="activations.id", index=True)
+    seq: int  # 1 for the first code of the activation, 2 for the next...
+    code: str = Field(max_length=64)
+    text: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    delivered: bool = Field(default=False, index=True)
+    message_id: int | None = None
+
+
+class GroupSettings(SQLModel, table=True):
+    __tablename__ = "group_settings"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    members_can_buy: bool = True
+    member_limit: float | None = None  # spending cap per member, in the account's currency
+    created_at: datetime = Field(default_factory=utcnow)
