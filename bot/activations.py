@@ -33,7 +33,7 @@ from bot.koala import (
 from bot.koala.client import STATUS_CANCEL, STATUS_COMPLETE, STATUS_RETRY
 from bot.notifier import ChatUnavailable, Notifier
 from bot.texts import Translator
-from storage.crypto import KeyBox, KeyDecryptError
+from storage.crypto import KeyBox
 from storage.db import SessionFactory
 from storage.models import Account, Activation, Code, User, utcnow
 from storage.repo import AccountRepo, ActivationRepo, CodeRepo, UserRepo
@@ -247,14 +247,8 @@ class ActivationManager:
             a = await ActivationRepo(session).get(activation_id)
             if a is None:
                 return None, None
-            account = await AccountRepo(session, self.keybox).get(a.account_id)
-        if account is None or not account.key_encrypted:
-            return a, None
-        try:
-            return a, self.api_key(account)
-        except KeyDecryptError:
-            log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account.id)
-            return a, None
+            accounts = AccountRepo(session, self.keybox)
+            return a, accounts.usable_key(await accounts.get(a.account_id))
 
     async def _move(self, a: Activation, target: ActivationState, **changes: object) -> Activation:
         async with self.db() as session:

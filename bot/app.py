@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -51,7 +51,7 @@ class App:
     dp: Dispatcher
     manager: ActivationManager
     poller: Poller
-    extra: dict[str, object] = field(default_factory=dict)
+    context: ContextMiddleware
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -100,10 +100,12 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         notifier=notifier,
         poller=poller,
     )
-    dp.update.outer_middleware(ContextMiddleware(db, keybox))
+    context = ContextMiddleware(db, keybox)
+    dp.update.outer_middleware(context)
     dp.include_routers(*get_routers())
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
-              catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller)
+              catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,
+              context=context)
 
     async def on_startup(bot: Bot) -> None:
         with suppress(Exception):  # the bot works without a command menu
@@ -119,6 +121,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
 
 
 async def close_app(app: App) -> None:
+    await app.context.drain(timeout=10.0)
     await app.poller.stop()
     await app.koala.close()
     await app.bot.session.close()

@@ -35,8 +35,7 @@ from bot.koala import (
     StatusResult,
 )
 from bot.koala.models import ActiveActivation
-from storage.crypto import KeyDecryptError
-from storage.models import Account, Activation
+from storage.models import Activation
 from storage.repo import AccountRepo, ActivationRepo, CodeRepo
 from storage.states import ActivationState
 
@@ -277,14 +276,8 @@ class Poller:
 
     async def _account_key(self, account_id: int) -> str | None:
         async with self.manager.db() as session:
-            account: Account | None = await AccountRepo(session, self.manager.keybox).get(
-                account_id)
-        if account is None or not account.key_encrypted:
-            return None
-        try:
-            return self.manager.api_key(account)
-        except KeyDecryptError:
-            return None
+            accounts = AccountRepo(session, self.manager.keybox)
+            return accounts.usable_key(await accounts.get(account_id))
 
     async def _poll_account(self, account_id: int, acts: list[Activation]) -> None:
         key = await self._account_key(account_id)

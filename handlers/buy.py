@@ -45,8 +45,7 @@ from bot.texts import Translator
 from handlers import keyboards_buy as kb
 from handlers.callbacks import ANY_COUNTRY, ActCb, BuyCb, CountryCb, ProviderCb, ServiceCb
 from handlers.keys import looks_like_key
-from storage.crypto import KeyDecryptError
-from storage.models import Account, User
+from storage.models import User
 from storage.repo import AccountRepo, ActivationRepo, UserRepo
 
 log = logging.getLogger(__name__)
@@ -157,21 +156,11 @@ async def _owner_checked(ctx: BuyContext, query: CallbackQuery, o: int) -> bool:
 async def _api_key(ctx: BuyContext, event: Event, o: int, *, new: bool = False) -> str | None:
     """The key that pays here; without one, the screen says how to set it."""
     account = await ctx.accounts.current(ctx.owner_id)
-    key = _decrypt(ctx, account)
+    key = ctx.accounts.usable_key(account)
     if key is None:
         await show(ctx, event, ctx.t("common.no_key" if account is None else "common.bad_key"),
                    kb.no_key(ctx.t, o), new=new)
     return key
-
-
-def _decrypt(ctx: BuyContext, account: Account | None) -> str | None:
-    if account is None or not account.key_encrypted:
-        return None
-    try:
-        return ctx.accounts.api_key(account)
-    except KeyDecryptError:
-        log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account.id)
-        return None
 
 
 async def _offers(ctx: BuyContext, event: Event, o: int, svc: str, key: str,
@@ -502,7 +491,7 @@ async def buy(ctx: BuyContext, query: CallbackQuery, cb: BuyCb) -> None:
     guard.busy.add(cb.o)  # before any await: a concurrent tap must see it
     try:
         account = await ctx.accounts.current(ctx.owner_id)
-        if _decrypt(ctx, account) is None:
+        if ctx.accounts.usable_key(account) is None:
             await query.answer()
             await show(ctx, query, t("common.no_key" if account is None else "common.bad_key"),
                        kb.no_key(t, cb.o))

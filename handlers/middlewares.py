@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,9 +25,27 @@ class ContextMiddleware(BaseMiddleware):
     def __init__(self, db: SessionFactory, keybox: KeyBox) -> None:
         self.db = db
         self.keybox = keybox
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for updates still being handled, so shutdown doesn't cut them off midway
+        (the dispatcher stops polling without waiting for them)."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
 
     async def __call__(self, handler: Handler, event: TelegramObject,
                        data: dict[str, Any]) -> Any:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            return await self._handle(handler, event, data)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def _handle(self, handler: Handler, event: TelegramObject,
+                      data: dict[str, Any]) -> Any:
         async with self.db() as session:
             users = UserRepo(session)
             data.update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +12,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.redact import mask_key
-from storage.crypto import KeyBox
+from storage.crypto import KeyBox, KeyDecryptError
 from storage.models import Account, Activation, Code, Favourite, GroupSettings, User, utcnow
 from storage.states import ACTIVE_STATES, FINAL_STATES, ActivationState, check_move
+
+log = logging.getLogger(__name__)
 
 # States whose price stays spent; the others were refunded.
 CHARGED_STATES = frozenset({ActivationState.RECEIVED, ActivationState.RETRY,
@@ -112,6 +115,17 @@ class AccountRepo:
 
     def api_key(self, account: Account) -> str:
         return self.keybox.decrypt(account.key_encrypted)
+
+    def usable_key(self, account: Account | None) -> str | None:
+        """The account's key; None when there is none, it was forgotten, or it no longer
+        decrypts (SECRET_KEY changed: logged, the owner must set it again)."""
+        if account is None or not account.key_encrypted:
+            return None
+        try:
+            return self.keybox.decrypt(account.key_encrypted)
+        except KeyDecryptError:
+            log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account.id)
+            return None
 
     async def forget_idle_retired(self) -> int:
         """Wipe the keys of retired accounts that have no running activation left."""

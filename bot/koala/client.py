@@ -47,6 +47,7 @@ class KoalaClient:
         self._backoff = backoff
         self._session = session
         self._own_session = session is None
+        self._closed = False
         # What this provider turned out not to support (answered BAD_ACTION), learnt once.
         self.has_status_v2 = True
         self.has_prices_v3 = True
@@ -54,6 +55,9 @@ class KoalaClient:
         self.has_number_v2 = True
 
     async def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            # A request still in flight at shutdown must not open a session nobody closes.
+            raise TransientError("the client is closed (the bot is stopping)")
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
@@ -64,6 +68,7 @@ class KoalaClient:
         return self._session
 
     async def close(self) -> None:
+        self._closed = True
         if self._session is not None and self._own_session and not self._session.closed:
             await self._session.close()
 
