@@ -68,8 +68,3 @@ class SettingsCb(CallbackData, prefix="st"):
     o: int
     value: str = ""
 
-
-class GroupCb(CallbackData, prefix="g"):
-    action: str
-    o: int
-    value: str = ""

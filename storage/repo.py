@@ -192,15 +192,11 @@ class ActivationRepo:
             query = query.where(Activation.buyer_id == buyer_id)
         return list((await self.session.exec(query.order_by(col(Activation.id)))).all())
 
-    def _history_query(self, chat_id: int, buyer_id: int | None):  # type: ignore[no-untyped-def]
+    async def history(self, chat_id: int, *, buyer_id: int | None = None, offset: int = 0,
+                      limit: int = 5) -> list[Activation]:
         query = select(Activation).where(Activation.chat_id == chat_id)
         if buyer_id is not None:
             query = query.where(Activation.buyer_id == buyer_id)
-        return query
-
-    async def history(self, chat_id: int, *, buyer_id: int | None = None, offset: int = 0,
-                      limit: int = 5) -> list[Activation]:
-        query = self._history_query(chat_id, buyer_id)
         rows = await self.session.exec(
             query.order_by(col(Activation.id).desc()).offset(offset).limit(limit)
         )

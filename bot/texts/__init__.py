@@ -11,7 +11,7 @@ import html
 from collections.abc import Mapping
 from typing import Final
 
-from bot.texts import activations, buy, common, groups, history, keys, settings
+from bot.texts import activations, buy, common, history, keys, settings
 
 LANGUAGES: Final = ("en", "ru")
 DEFAULT_LANGUAGE: Final = "en"
@@ -28,7 +28,7 @@ def _merge(*areas: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
 
 
 CATALOGUE: Final = _merge(common.TEXTS, keys.TEXTS, buy.TEXTS, activations.TEXTS,
-                          history.TEXTS, settings.TEXTS, groups.TEXTS)
+                          history.TEXTS, settings.TEXTS)
 
 
 class Raw(str):
