@@ -140,6 +140,10 @@ async def _screen(action: str, t: Translator, user: User, users: UserRepo, catal
         return (t("settings.tz_pick", tz=kb.tz_label(_offset(user))),
                 kb.settings_tz(t, user.id, _offset(user)))
     if action == "country":
+        # A person shown a list of countries types the one missing from it.
+        await state.set_state(SettingsForm.country)
+        if isinstance(query.message, Message):
+            await state.update_data({PROMPT_ID: query.message.message_id})
         current = (catalog.country_label(user.default_country, t.lang)
                    if user.default_country is not None else t("settings.country_none"))
         return (t("settings.country_pick", country=current),

@@ -265,3 +265,20 @@ async def test_someone_elses_history_button(app: App, alice: Person,
     assert result.text == "This button is not yours."
     await alice.chat.wait_idle()
     assert all(m.document is None for m in alice.chat.bot_messages)
+
+
+async def test_default_country_typed_straight_on_the_country_list(
+        app: App, alice_with_key: Person) -> None:
+    """A person shown a list of countries types the one that isn't there."""
+    alice = alice_with_key
+    chat = alice.chat
+    await chat.send("/settings")
+    await chat.wait_for("Default country: not set")
+    await chat.press("Default country")
+    await chat.wait_for("Pick one, or type its name")
+    await chat.send("Герм")
+    await chat.wait_for("Default country: 🇩🇪 Germany")
+    assert (await load_user(app, alice.user.id)).default_country == 43
+    # Afterwards, typed text is a service search again.
+    await chat.send("whats")
+    await chat.wait_for("Services matching")

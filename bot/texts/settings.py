@@ -35,8 +35,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "settings.tz_set": ("Time zone set: {tz}", "Часовой пояс: {tz}"),
     "settings.country_pick": (
-        "Default country for buying (now: {country}):",
-        "Страна по умолчанию для покупок (сейчас: {country}):",
+        "Default country for buying (now: {country}). Pick one, or type its name:",
+        "Страна по умолчанию для покупок (сейчас: {country}). Выберите или напишите "
+        "название:",
     ),
     "settings.country_prompt": (
         "Send the country's name (in English or Russian), or <code>none</code> to clear it. "
