@@ -410,13 +410,15 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
                country=ctx.catalog.country_label(country, t.lang))]
     if provider:
         lines.append(t("buy.confirm_provider", id=provider))
-    lines.append(t("buy.confirm_price", price=money(price)))
+    # Known from earlier purchases only; the first confirm screen shows bare amounts.
+    currency = await ctx.activations.last_currency(ctx.owner_id)
+    lines.append(t("buy.confirm_price", price=money(price, currency)))
     balance = await _balance(ctx, key)
     if balance is not None:
         if balance >= price:
-            lines.append(t("buy.balance_after", balance=money(balance - price)))
+            lines.append(t("buy.balance_after", balance=money(balance - price, currency)))
         else:
-            lines.append(t("buy.balance_short", balance=money(balance)))
+            lines.append(t("buy.balance_short", balance=money(balance, currency)))
     await show(ctx, event, "\n".join(lines), kb.confirm(t, o, svc, country, price, provider),
                new=new)
 

@@ -230,6 +230,15 @@ class ActivationRepo:
         )
         return [(int(b), Spending(int(c), round(float(t), 4))) for b, c, t in rows.all()]
 
+    async def last_currency(self, owner_id: int) -> int | None:
+        """The currency the owner's latest purchase was charged in: price lists name none."""
+        return (await self.session.exec(
+            select(Activation.currency)
+            .join(Account, col(Account.id) == col(Activation.account_id))
+            .where(Account.owner_id == owner_id, col(Activation.currency).is_not(None))
+            .order_by(col(Activation.id).desc()).limit(1)
+        )).first()
+
     async def recent_services(self, buyer_id: int, limit: int = 6) -> list[str]:
         rows = await self.session.exec(
             select(Activation.service, func.max(Activation.id).label("last"))
