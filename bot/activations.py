@@ -67,10 +67,6 @@ class Result:
     activation: Activation | None = None
     text: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.outcome == Outcome.DONE
-
 
 class PurchaseLost(TransientError):
     """The purchase answer was lost and reconciliation could not tell whether it happened."""

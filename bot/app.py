@@ -100,7 +100,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         notifier=notifier,
         poller=poller,
     )
-    context = ContextMiddleware(db, keybox)
+    context = ContextMiddleware(db, keybox, notifier)
     dp.update.outer_middleware(context)
     dp.include_routers(*get_routers())
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,

@@ -9,22 +9,24 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, User
 
+from bot.notifier import Notifier
 from bot.texts import Translator
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
-from storage.repo import AccountRepo, ActivationRepo, CodeRepo, GroupRepo, UserRepo
+from storage.repo import AccountRepo, ActivationRepo, CodeRepo, UserRepo
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class ContextMiddleware(BaseMiddleware):
     """Outer update middleware. Handlers receive by name: session, users, accounts,
-    activations, codes, groups, db_user, t (Translator), owner_id (whose key pays here:
+    activations, codes, db_user, t (Translator), owner_id (whose key pays here:
     the user in a private chat, the group in a group)."""
 
-    def __init__(self, db: SessionFactory, keybox: KeyBox) -> None:
+    def __init__(self, db: SessionFactory, keybox: KeyBox, notifier: Notifier) -> None:
         self.db = db
         self.keybox = keybox
+        self.notifier = notifier
         self._in_flight: set[asyncio.Task[Any]] = set()
 
     async def drain(self, timeout: float) -> None:
@@ -54,10 +56,12 @@ class ContextMiddleware(BaseMiddleware):
                 accounts=AccountRepo(session, self.keybox),
                 activations=ActivationRepo(session),
                 codes=CodeRepo(session),
-                groups=GroupRepo(session),
             )
             tg_user: User | None = data.get("event_from_user")
             chat: Chat | None = data.get("event_chat")
+            if chat is not None:
+                # A chat that writes to us has unblocked the bot: send to it again.
+                self.notifier.reachable_again(chat.id)
             if tg_user is not None and not tg_user.is_bot:
                 db_user = await users.get_or_create(tg_user.id, tg_user.language_code)
                 data["db_user"] = db_user

@@ -9,6 +9,7 @@ from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.repo import ActivationRepo
 from tests.conftest import Person
+from tests.helpers_time import ticks
 from tests.test_e2e_codes import buy, is_code, set_key, within
 
 
@@ -93,3 +94,18 @@ async def test_an_unexpected_failure_still_gets_an_answer(
     await alice.chat.send("/active")
     reply = await alice.chat.wait_for("Something went wrong")
     assert "Nothing was charged" in reply.text
+
+
+async def test_a_chat_that_unblocks_the_bot_gets_its_held_code(
+        app: App, alice: Person, provider: ProviderSandbox) -> None:
+    chat = alice.chat
+    await set_key(app, alice)
+    a = await buy(app, alice)
+    chat.block()
+    provider.deliver_sms(a.provider_id, "8080")
+    await ticks(app, 3)  # the code is stored; sending it meets the block
+    assert not [m for m in chat.bot_messages if "8080" in m.text]
+    chat.unblock()
+    await chat.send("/active")  # writing to the bot shows it is unblocked
+    await chat.wait_for(is_code("8080"), timeout=within(app))
+    await chat.wait_for("Code received")
