@@ -24,7 +24,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 
 from bot import prices as px
 from bot.activations import ActivationManager, PurchaseLost
-from bot.cards import money
 from bot.catalog import Catalog
 from bot.koala import (
     BadKey,
@@ -40,6 +39,7 @@ from bot.koala import (
     TransientError,
     WrongMaxPrice,
 )
+from bot.money import money
 from bot.prices import PriceCache
 from bot.texts import Translator
 from handlers import keyboards_buy as kb
@@ -161,6 +161,12 @@ async def _api_key(ctx: BuyContext, event: Event, o: int, *, new: bool = False) 
         await show(ctx, event, ctx.t("common.no_key" if account is None else "common.bad_key"),
                    kb.no_key(ctx.t, o), new=new)
     return key
+
+
+async def _currency(ctx: BuyContext) -> int | None:
+    """The paying account's currency, once a purchase has named it (price lists never do)."""
+    account = await ctx.accounts.current(ctx.owner_id)
+    return account.currency if account is not None else None
 
 
 async def _offers(ctx: BuyContext, event: Event, o: int, svc: str, key: str,
@@ -311,7 +317,8 @@ async def countries(ctx: BuyContext, event: Event, o: int, svc: str, *, page: in
         text = t("buy.countries", service=name, count=len(stocked))
     favourite = svc in await ctx.users.favourites(o)
     await show(ctx, event, text, kb.country_menu(t, ctx.catalog, o, svc, items, page, sort=sort,
-                                                 q=q, favourite=favourite), new=new)
+                                                 q=q, favourite=favourite,
+                                                 currency=await _currency(ctx)), new=new)
 
 
 @router.callback_query(CountryCb.filter())
@@ -368,7 +375,8 @@ async def pick_country(ctx: BuyContext, event: Event, o: int, svc: str, country:
         t = ctx.t
         await show(ctx, event, t("buy.providers", service=ctx.catalog.service_name(svc),
                                  country=ctx.catalog.country_label(country, t.lang)),
-                   kb.provider_menu(t, o, svc, country, offer.price, providers))
+                   kb.provider_menu(t, o, svc, country, offer.price, providers,
+                                    await _currency(ctx)))
         return
     await confirm(ctx, event, o, svc, country, 0, key=key, offers=offers)
 
@@ -410,8 +418,7 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
                country=ctx.catalog.country_label(country, t.lang))]
     if provider:
         lines.append(t("buy.confirm_provider", id=provider))
-    # Known from earlier purchases only; the first confirm screen shows bare amounts.
-    currency = await ctx.activations.last_currency(ctx.owner_id)
+    currency = await _currency(ctx)
     lines.append(t("buy.confirm_price", price=money(price, currency)))
     balance = await _balance(ctx, key)
     if balance is not None:
@@ -419,8 +426,8 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
             lines.append(t("buy.balance_after", balance=money(balance - price, currency)))
         else:
             lines.append(t("buy.balance_short", balance=money(balance, currency)))
-    await show(ctx, event, "\n".join(lines), kb.confirm(t, o, svc, country, price, provider),
-               new=new)
+    await show(ctx, event, "\n".join(lines),
+               kb.confirm(t, o, svc, country, price, provider, currency=currency), new=new)
 
 
 async def _balance(ctx: BuyContext, key: str) -> float | None:
@@ -450,7 +457,8 @@ async def no_numbers(ctx: BuyContext, event: Event, o: int, svc: str, country: i
                                  ServiceCb(action="page", o=o)), new=new)
         return
     await show(ctx, event, t("buy.no_numbers", service=name, country=where),
-               kb.alternatives(t, ctx.catalog, o, svc, others[:kb.ALTERNATIVES]), new=new)
+               kb.alternatives(t, ctx.catalog, o, svc, others[:kb.ALTERNATIVES],
+                               await _currency(ctx)), new=new)
 
 
 # --- buying --------------------------------------------------------------------------
@@ -502,7 +510,7 @@ async def buy(ctx: BuyContext, query: CallbackQuery, cb: BuyCb) -> None:
         name = ctx.catalog.service_name(cb.svc)
         where = ctx.catalog.country_label(cb.country, t.lang)
         await show(ctx, query, t("buy.buying", service=name, country=where,
-                                 price=money(max_price)))
+                                 price=money(max_price, account.currency)))
         await query.answer()
         try:
             activation = await ctx.manager.purchase(
@@ -529,6 +537,7 @@ async def purchase_failed(ctx: BuyContext, query: CallbackQuery, cb: BuyCb, exc:
     retry = kb.show_confirm(o, svc, country, cb.provider)
     name = ctx.catalog.service_name(svc)
     where = ctx.catalog.country_label(country, t.lang)
+    currency = await _currency(ctx)
     if isinstance(exc, WrongMaxPrice | NoNumbers | TransientError):
         ctx.prices.invalidate(svc)  # what the menus showed is out of date
     if isinstance(exc, PurchaseLost):
@@ -541,15 +550,16 @@ async def purchase_failed(ctx: BuyContext, query: CallbackQuery, cb: BuyCb, exc:
             await confirm(ctx, query, o, svc, country, cb.provider, key=key)
             return
         await show(ctx, query, t("buy.price_rose", service=name, country=where,
-                                 price=money(exc.min_price)),
+                                 price=money(exc.min_price, currency)),
                    kb.confirm(t, o, svc, country, exc.min_price, cb.provider,
-                              key="buy.btn.buy_at"))
+                              key="buy.btn.buy_at", currency=currency))
     elif isinstance(exc, NoNumbers):
         await no_numbers(ctx, query, o, svc, country, key)
     elif isinstance(exc, NoBalance):
         balance = await _balance(ctx, key)
-        price = money(float(cb.price)) if cb.price else "?"
-        text = (t("buy.no_balance", balance=money(balance), price=price) if balance is not None
+        price = money(float(cb.price), currency) if cb.price else "?"
+        text = (t("buy.no_balance", balance=money(balance, currency), price=price)
+                if balance is not None
                 else t("buy.no_balance_unknown", price=price))
         await show(ctx, query, text, kb.retry_back(t, retry, back))
     elif isinstance(exc, BadKey):
