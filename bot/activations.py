@@ -247,7 +247,7 @@ class ActivationManager:
     async def _notice(self, a: Activation, key: str) -> None:
         async with self.db() as session:
             t, _ = await self._context(UserRepo(session), a)
-        text = t(key, service=self.catalog.service_name(a.service),
+        text = t(key, service=self.catalog.service_name(a.service, t.lang),
                  phone=cards.phone_display(a.phone), price=money(a.cost, a.currency))
         try:
             await self.notifier.send(a.chat_id, text, reply_to=a.card_message_id)

@@ -48,7 +48,7 @@ def card_text(a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
               tz: timezone, *, buyer: str | None = None) -> str:
     state = ActivationState(a.state)
     lines = [
-        "<b>" + t("act.title", service=catalog.service_name(a.service),
+        "<b>" + t("act.title", service=catalog.service_name(a.service, t.lang),
                   country=catalog.country_label(a.country, t.lang)) + "</b>",
         t("act.number", phone=phone_display(a.phone)),
         t("act.price", price=money(a.cost, a.currency)),
@@ -94,7 +94,7 @@ def card_markup(a: Activation, t: Translator) -> InlineKeyboardMarkup:
 
 
 def code_text(a: Activation, code: Code, t: Translator, catalog: Catalog) -> str:
-    text = t("act.code_msg", service=catalog.service_name(a.service),
+    text = t("act.code_msg", service=catalog.service_name(a.service, t.lang),
              phone=phone_display(a.phone), code=code.code)
     if code.text and code.text.strip() != code.code:
         text += "\n" + t("act.sms_text", text=code.text.strip()[:3500])

@@ -215,7 +215,7 @@ async def service_menu(ctx: BuyContext, event: Event, o: int, page: int = 0, *,
 
 
 async def search_results(ctx: BuyContext, event: Event, o: int, q: str, page: int = 0) -> None:
-    codes = ctx.catalog.search_services(q)
+    codes = ctx.catalog.search_services(q, lang=ctx.t.lang)
     if not codes:
         await show(ctx, event, ctx.t("buy.nothing_found", q=q), kb.nothing_found(ctx.t, o))
         return
@@ -292,7 +292,7 @@ async def countries(ctx: BuyContext, event: Event, o: int, svc: str, *, page: in
     if offers is None:
         return
     t = ctx.t
-    name = ctx.catalog.service_name(svc)
+    name = ctx.catalog.service_name(svc, t.lang)
     await ctx.state.set_state(BuyStates.country)
     await ctx.state.update_data(svc=svc, sort=sort)
     stocked = px.in_stock(offers)
@@ -373,7 +373,7 @@ async def pick_country(ctx: BuyContext, event: Event, o: int, svc: str, country:
     providers = px.stocked_providers(offer) if country != ANY_COUNTRY else []
     if len(providers) > 1:
         t = ctx.t
-        await show(ctx, event, t("buy.providers", service=ctx.catalog.service_name(svc),
+        await show(ctx, event, t("buy.providers", service=ctx.catalog.service_name(svc, t.lang),
                                  country=ctx.catalog.country_label(country, t.lang)),
                    kb.provider_menu(t, o, svc, country, offer.price, providers,
                                     await _currency(ctx)))
@@ -414,7 +414,7 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
         return
     price = priced[0]
     t = ctx.t
-    lines = [t("buy.confirm", service=ctx.catalog.service_name(svc),
+    lines = [t("buy.confirm", service=ctx.catalog.service_name(svc, t.lang),
                country=ctx.catalog.country_label(country, t.lang))]
     if provider:
         lines.append(t("buy.confirm_provider", id=provider))
@@ -447,7 +447,7 @@ async def no_numbers(ctx: BuyContext, event: Event, o: int, svc: str, country: i
         except KoalaError:
             offers = []
     t = ctx.t
-    name = ctx.catalog.service_name(svc)
+    name = ctx.catalog.service_name(svc, t.lang)
     where = ctx.catalog.country_label(country, t.lang)
     others = [] if country == ANY_COUNTRY else [
         offer for offer in px.by_price(px.in_stock(offers)) if offer.country != country]
@@ -507,7 +507,7 @@ async def buy(ctx: BuyContext, query: CallbackQuery, cb: BuyCb) -> None:
                        kb.no_key(t, cb.o))
             return
         assert account is not None
-        name = ctx.catalog.service_name(cb.svc)
+        name = ctx.catalog.service_name(cb.svc, t.lang)
         where = ctx.catalog.country_label(cb.country, t.lang)
         await show(ctx, query, t("buy.buying", service=name, country=where,
                                  price=money(max_price, account.currency)))
@@ -535,7 +535,7 @@ async def purchase_failed(ctx: BuyContext, query: CallbackQuery, cb: BuyCb, exc:
     t, o, svc, country = ctx.t, cb.o, cb.svc, cb.country
     back = kb.to_countries(o, svc)
     retry = kb.show_confirm(o, svc, country, cb.provider)
-    name = ctx.catalog.service_name(svc)
+    name = ctx.catalog.service_name(svc, t.lang)
     where = ctx.catalog.country_label(country, t.lang)
     currency = await _currency(ctx)
     if isinstance(exc, WrongMaxPrice | NoNumbers | TransientError):

@@ -45,7 +45,7 @@ def state_text(a: Activation, t: Translator) -> str:
 
 def _entry(n: int, a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
            tz: timezone) -> str:
-    lines = [t("history.entry", n=n, service=catalog.service_name(a.service),
+    lines = [t("history.entry", n=n, service=catalog.service_name(a.service, t.lang),
                country=catalog.country_label(a.country, t.lang), phone=phone_display(a.phone),
                price=money(a.cost, a.currency),
                date=_aware(a.bought_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"))]

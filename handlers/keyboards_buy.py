@@ -92,7 +92,7 @@ def service_menu(t: Translator, catalog: Catalog, o: int, entries: list[ServiceE
     rows: list[list[Button]] = []
     for i in range(0, len(chunk), 2):
         rows.append([
-            Button(text=_MARKS.get(e.mark, "") + catalog.service_name(e.code),
+            Button(text=_MARKS.get(e.mark, "") + catalog.service_name(e.code, t.lang),
                    callback_data=ServiceCb(action="pick", o=o, svc=e.code).pack())
             for e in chunk[i:i + 2]
         ])
