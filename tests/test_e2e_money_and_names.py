@@ -70,7 +70,8 @@ async def test_the_currency_sign_shows_everywhere_once_a_purchase_named_it(
     menu = await chat.wait_for("Choose a country", timeout=WAIT)
     assert menu.buttons[0][0].startswith("🌍 Any country · from 9.90 ₽")
     countries = [b for b in all_buttons(menu) if " pcs" in b]
-    assert countries and all(" ₽ · " in b for b in countries), countries
+    assert countries
+    assert all(" ₽ · " in b for b in countries), countries
     await chat.press("Russia")
     picker = await chat.wait_for("Several suppliers", timeout=WAIT)
     assert picker.buttons[0] == ["Cheapest (22.00 ₽)"]
@@ -145,8 +146,7 @@ async def test_russian_speakers_find_services_by_their_russian_names(
         assert all_buttons(results)[0] == shown, (typed, results.buttons)
 
     await chat.press("Одноклассники")
-    await chat.wait_for(lambda m: "Одноклассники" in m.text and "Выберите страну" in m.text
-                        or "Сейчас нет номеров" in m.text, timeout=WAIT)
+    await chat.wait_for(lambda m: m.text.startswith("Одноклассники"), timeout=WAIT)
     await chat.send("/buy")
     menu = await chat.wait_for("Выберите сервис", timeout=WAIT)
     assert "ВКонтакте" in all_buttons(menu)

@@ -78,7 +78,8 @@ async def test_an_unreachable_telegram_is_retried_one_line_per_attempt(tmp_path:
     text = "\n".join(lines)
     attempts = [line for line in lines if "Telegram not reachable" in line]
     assert len(attempts) == 2, text
-    assert "attempt 1:" in attempts[0] and "attempt 2:" in attempts[1]
+    assert "attempt 1:" in attempts[0]
+    assert "attempt 2:" in attempts[1]
     assert "Traceback" not in text
     assert len(lines) == 2, text  # nothing but one line per attempt
     assert "WRONG-token" not in text
