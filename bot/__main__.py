@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction()
+    # Alembic lists its plugins at INFO on import: noise before the bot's own first line.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         if args.sandbox:
             overrides: dict[str, object] = {}
@@ -72,11 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"koalabot: {exc}", file=sys.stderr)
         return 2
-    from bot.app import run
+    from bot.app import TokenRejected, run
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_sandbox(settings, args.sandbox_port, args.sandbox_sms_after)
-                    if args.sandbox else run(settings))
+        try:
+            asyncio.run(run_sandbox(settings, args.sandbox_port, args.sandbox_sms_after)
+                        if args.sandbox else run(settings))
+        except TokenRejected as exc:
+            print(f"koalabot: Telegram rejected BOT_TOKEN: {exc} (check the token @BotFather "
+                  "gave you)", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -31,6 +31,7 @@ from bot.koala import (
     TransientError,
 )
 from bot.koala.client import STATUS_CANCEL, STATUS_COMPLETE, STATUS_RETRY
+from bot.money import money
 from bot.notifier import ChatUnavailable, Notifier
 from bot.texts import Translator
 from storage.crypto import KeyBox
@@ -85,6 +86,7 @@ class ActivationManager:
         self.clock = clock
         self.reconcile_delay = reconcile_delay
         self._locks: dict[int, asyncio.Lock] = {}
+        self._currency_known: set[int] = set()  # accounts whose currency is stored
 
     def lock(self, activation_id: int) -> asyncio.Lock:
         lock = self._locks.get(activation_id)
@@ -99,6 +101,20 @@ class ActivationManager:
 
     def api_key(self, account: Account) -> str:
         return self.keybox.decrypt(account.key_encrypted)
+
+    async def learn_currency(self, account_id: int, currency: int | None) -> None:
+        """Store the account's currency the first time an answer names it (once: after
+        that no query), so every screen can show its sign."""
+        if currency is None or account_id in self._currency_known:
+            return
+        try:
+            async with self.db() as session:
+                if await AccountRepo(session, self.keybox).learn_currency(account_id, currency):
+                    log.info("account %s pays in currency %s", account_id, currency)
+        except Exception as exc:  # only a sign on screens: never fail a purchase for it
+            log.warning("currency of account %s not stored: %s", account_id, exc)
+            return
+        self._currency_known.add(account_id)
 
     # --- buying --------------------------------------------------------------------
 
@@ -140,7 +156,9 @@ class ActivationManager:
             country=None if country is None or country < 0 else country,
             phone=purchase.phone,
             cost=purchase.cost if purchase.cost is not None else (max_price or 0.0),
-            currency=purchase.currency, can_get_another_sms=purchase.can_get_another_sms,
+            # getNumber (v1) names no currency: the account's, once known.
+            currency=purchase.currency if purchase.currency is not None else account.currency,
+            can_get_another_sms=purchase.can_get_another_sms,
             bought_at=started,
             cancel_at=started + timedelta(seconds=purchase.cancel_delay),
             ends_at=started + timedelta(seconds=purchase.lifetime),
@@ -149,9 +167,9 @@ class ActivationManager:
         async with self.db() as session:
             existing = await ActivationRepo(session).by_provider_id(account.id,
                                                                     purchase.activation_id)
-            if existing is not None:
-                return existing
-            return await ActivationRepo(session).add(activation)
+            stored = existing or await ActivationRepo(session).add(activation)
+        await self.learn_currency(account.id, purchase.currency)
+        return stored
 
     async def _reconcile(self, account: Account, key: str, service: str) -> Purchase | None:
         await asyncio.sleep(self.reconcile_delay)
@@ -229,8 +247,8 @@ class ActivationManager:
     async def _notice(self, a: Activation, key: str) -> None:
         async with self.db() as session:
             t, _ = await self._context(UserRepo(session), a)
-        text = t(key, service=self.catalog.service_name(a.service),
-                 phone=cards.phone_display(a.phone), price=cards.money(a.cost, a.currency))
+        text = t(key, service=self.catalog.service_name(a.service, t.lang),
+                 phone=cards.phone_display(a.phone), price=money(a.cost, a.currency))
         try:
             await self.notifier.send(a.chat_id, text, reply_to=a.card_message_id)
         except (ChatUnavailable, TelegramAPIError) as exc:

@@ -13,8 +13,15 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    AiogramError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.activations import ActivationManager
@@ -146,8 +153,51 @@ async def running(app: App, *, polling_timeout: int = 10) -> AsyncIterator[async
             await asyncio.wait_for(task, timeout=10)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class TokenRejected(Exception):
+    """Telegram refused BOT_TOKEN (wrong or revoked): running on cannot help."""
+
+
+async def check_token(bot: Bot, *, first_delay: float = 1.0, max_delay: float = 60.0) -> User:
+    """getMe until Telegram answers. A refused token raises TokenRejected at once; while
+    Telegram can't be reached, one log line per attempt and a growing wait (no traceback:
+    a network outage is not a bug)."""
+    delay = first_delay
+    attempt = 1
+    while True:
+        try:
+            return await bot.get_me()
+        except (TelegramUnauthorizedError, TelegramNotFound) as exc:
+            # Telegram answers 401 for a revoked token and 404 for one it never issued.
+            raise TokenRejected(exc.message) from None
+        except TelegramRetryAfter as exc:
+            wait, reason = float(exc.retry_after), "flood control"
+        except AiogramError as exc:  # network, 5xx, an answer that is not the Bot API's
+            wait, reason = delay, _first_line(exc)
+            delay = min(delay * 2, max_delay)
+        log.warning("Telegram not reachable (attempt %d: %s); retrying in %.0f s",
+                    attempt, reason, wait)
+        await asyncio.sleep(wait)
+        attempt += 1
+
+
+async def _checked_token(settings: Settings) -> None:
+    bot = make_bot(settings)
+    try:
+        me = await check_token(bot)
+    finally:
+        await bot.session.close()
+    log.info("running as @%s", me.username)
+
+
 async def run(settings: Settings) -> None:
     """Long polling, or a webhook server when WEBHOOK_URL is set."""
+    # Before anything else (migrations included): a bad token ends the start in one line.
+    await _checked_token(settings)
     app = await build_app(settings)
     try:
         if settings.WEBHOOK_URL:

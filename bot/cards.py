@@ -7,23 +7,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import Catalog
+from bot.money import money
 from bot.texts import Raw, Translator, esc
 from handlers.callbacks import ActCb
 from storage.models import Activation, Code, User
 from storage.states import ActivationState
 
-CURRENCY_SIGNS = {643: "₽", 840: "$", 978: "€", 156: "¥", 826: "£"}
-
 # Without a time-zone setting, Russian speakers most likely live on Moscow time.
 _DEFAULT_OFFSET = {"ru": 180}
-
-
-def money(amount: float | None, currency: int | None = None) -> str:
-    if amount is None:
-        return "?"
-    text = f"{amount:.2f}" if amount >= 0.1 or amount == 0 else f"{amount:.4f}".rstrip("0")
-    sign = CURRENCY_SIGNS.get(currency or 0)
-    return f"{text} {sign}" if sign else text
 
 
 def user_tz(user: User | None) -> timezone:
@@ -57,7 +48,7 @@ def card_text(a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
               tz: timezone, *, buyer: str | None = None) -> str:
     state = ActivationState(a.state)
     lines = [
-        "<b>" + t("act.title", service=catalog.service_name(a.service),
+        "<b>" + t("act.title", service=catalog.service_name(a.service, t.lang),
                   country=catalog.country_label(a.country, t.lang)) + "</b>",
         t("act.number", phone=phone_display(a.phone)),
         t("act.price", price=money(a.cost, a.currency)),
@@ -103,7 +94,7 @@ def card_markup(a: Activation, t: Translator) -> InlineKeyboardMarkup:
 
 
 def code_text(a: Activation, code: Code, t: Translator, catalog: Catalog) -> str:
-    text = t("act.code_msg", service=catalog.service_name(a.service),
+    text = t("act.code_msg", service=catalog.service_name(a.service, t.lang),
              phone=phone_display(a.phone), code=code.code)
     if code.text and code.text.strip() != code.code:
         text += "\n" + t("act.sms_text", text=code.text.strip()[:3500])

@@ -8,6 +8,7 @@ shown as itself. Popular services get curated names, because the raw table has
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
@@ -66,6 +67,35 @@ def _load(name: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.items()}
 
 
+def _load_ru() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """services_ru.json: code -> {"name": Russian name, "aliases": spellings people type}."""
+    data = resources.files("bot").joinpath("data", "services_ru.json").read_text(encoding="utf-8")
+    table = json.loads(data)
+    assert isinstance(table, dict)
+    return {str(code): (str(entry["name"]), tuple(str(a) for a in entry.get("aliases", ())))
+            for code, entry in table.items()}
+
+
+def fold(text: str) -> str:
+    """Text as search compares it: no case, no accents, ё = е (NFKD splits ё into е and
+    a diaeresis, which goes with the other accents)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _rank(query: str, name: str) -> int | None:
+    """How well a folded name matches a folded query (lower is better), None: not at all."""
+    if name == query:
+        return 0
+    if name.startswith(query):
+        return 1
+    if any(word.startswith(query) for word in name.replace("/", " ").replace("(", " ").split()):
+        return 2
+    if query in name:
+        return 3
+    return None
+
+
 def flag(iso: str | None) -> str:
     if not iso or len(iso) != 2 or not iso.isalpha():
         return "🏳"
@@ -86,13 +116,25 @@ class Catalog:
         curated = dict(POPULAR)
         self._services = {code: curated.get(code, name) for code, name in raw.items()}
         self._services.update(curated)
+        self._ru = _load_ru()
+        # Every name a service is found by, in either language, folded once.
+        self._search_terms: dict[str, tuple[str, ...]] = {}
+        for code, name in self._services.items():
+            ru_name, aliases = self._ru.get(code, ("", ()))
+            terms = {fold(n) for n in (name, raw.get(code, ""), ru_name, *aliases) if n}
+            self._search_terms[code] = tuple(terms)
         self._countries = {int(k): v for k, v in _load("countries.json").items()}
         self._iso = {int(k): v for k, v in _load("country_iso.json").items()}
 
     # --- services ------------------------------------------------------------------
 
-    def service_name(self, code: str) -> str:
+    def service_name(self, code: str, lang: str = "en") -> str:
+        if lang == "ru" and code in self._ru:
+            return self._ru[code][0]
         return self._services.get(code, code)
+
+    def russian_names(self) -> dict[str, str]:
+        return {code: name for code, (name, _) in self._ru.items()}
 
     def popular(self) -> list[str]:
         return [code for code, _ in POPULAR]
@@ -104,25 +146,19 @@ class Catalog:
                       key=lambda c: self._services[c].casefold())
         return popular + rest
 
-    def search_services(self, query: str, limit: int = 50) -> list[str]:
-        """Codes whose name or code matches; exact and prefix matches first."""
-        q = query.strip().casefold()
+    def search_services(self, query: str, limit: int = 50, lang: str = "en") -> list[str]:
+        """Codes whose code, English or Russian name or a common spelling matches (case,
+        accents and ё/е aside); exact and prefix matches first."""
+        q = fold(" ".join(query.split()))
         if not q:
             return []
         scored: list[tuple[int, str, str]] = []
-        for code, name in self._services.items():
-            folded = name.casefold()
-            if code == q or folded == q:
-                rank = 0
-            elif folded.startswith(q):
-                rank = 1
-            elif any(word.startswith(q) for word in folded.replace("/", " ").split()):
-                rank = 2
-            elif q in folded:
-                rank = 3
-            else:
-                continue
-            scored.append((rank, folded, code))
+        for code, terms in self._search_terms.items():
+            ranks = [r for term in terms if (r := _rank(q, term)) is not None]
+            if code == q:
+                ranks.append(0)
+            if ranks:
+                scored.append((min(ranks), fold(self.service_name(code, lang)), code))
         scored.sort()
         return [code for _, _, code in scored[:limit]]
 

@@ -315,6 +315,8 @@ class Poller:
                 return
             else:
                 for row in rows:
+                    if row.currency is not None:
+                        await self.manager.learn_currency(account_id, row.currency)
                     a = by_provider_id.get(row.activation_id)
                     if a is not None and a.id is not None:
                         observed[a.id] = observation_from_row(row)

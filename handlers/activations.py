@@ -9,7 +9,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.activations import ActivationManager, Outcome, Result
-from bot.cards import clock, money, user_tz
+from bot.cards import clock, user_tz
+from bot.money import money
 from bot.texts import Translator
 from handlers.callbacks import ActCb
 from storage.models import Activation, User

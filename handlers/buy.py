@@ -24,7 +24,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 
 from bot import prices as px
 from bot.activations import ActivationManager, PurchaseLost
-from bot.cards import money
 from bot.catalog import Catalog
 from bot.koala import (
     BadKey,
@@ -40,6 +39,7 @@ from bot.koala import (
     TransientError,
     WrongMaxPrice,
 )
+from bot.money import money
 from bot.prices import PriceCache
 from bot.texts import Translator
 from handlers import keyboards_buy as kb
@@ -163,6 +163,12 @@ async def _api_key(ctx: BuyContext, event: Event, o: int, *, new: bool = False) 
     return key
 
 
+async def _currency(ctx: BuyContext) -> int | None:
+    """The paying account's currency, once a purchase has named it (price lists never do)."""
+    account = await ctx.accounts.current(ctx.owner_id)
+    return account.currency if account is not None else None
+
+
 async def _offers(ctx: BuyContext, event: Event, o: int, svc: str, key: str,
                   retry: ServiceCb | CountryCb | BuyCb | ProviderCb, *,
                   fresh: bool = False, new: bool = False) -> list[CountryOffer] | None:
@@ -209,7 +215,7 @@ async def service_menu(ctx: BuyContext, event: Event, o: int, page: int = 0, *,
 
 
 async def search_results(ctx: BuyContext, event: Event, o: int, q: str, page: int = 0) -> None:
-    codes = ctx.catalog.search_services(q)
+    codes = ctx.catalog.search_services(q, lang=ctx.t.lang)
     if not codes:
         await show(ctx, event, ctx.t("buy.nothing_found", q=q), kb.nothing_found(ctx.t, o))
         return
@@ -286,7 +292,7 @@ async def countries(ctx: BuyContext, event: Event, o: int, svc: str, *, page: in
     if offers is None:
         return
     t = ctx.t
-    name = ctx.catalog.service_name(svc)
+    name = ctx.catalog.service_name(svc, t.lang)
     await ctx.state.set_state(BuyStates.country)
     await ctx.state.update_data(svc=svc, sort=sort)
     stocked = px.in_stock(offers)
@@ -311,7 +317,8 @@ async def countries(ctx: BuyContext, event: Event, o: int, svc: str, *, page: in
         text = t("buy.countries", service=name, count=len(stocked))
     favourite = svc in await ctx.users.favourites(o)
     await show(ctx, event, text, kb.country_menu(t, ctx.catalog, o, svc, items, page, sort=sort,
-                                                 q=q, favourite=favourite), new=new)
+                                                 q=q, favourite=favourite,
+                                                 currency=await _currency(ctx)), new=new)
 
 
 @router.callback_query(CountryCb.filter())
@@ -366,9 +373,10 @@ async def pick_country(ctx: BuyContext, event: Event, o: int, svc: str, country:
     providers = px.stocked_providers(offer) if country != ANY_COUNTRY else []
     if len(providers) > 1:
         t = ctx.t
-        await show(ctx, event, t("buy.providers", service=ctx.catalog.service_name(svc),
+        await show(ctx, event, t("buy.providers", service=ctx.catalog.service_name(svc, t.lang),
                                  country=ctx.catalog.country_label(country, t.lang)),
-                   kb.provider_menu(t, o, svc, country, offer.price, providers))
+                   kb.provider_menu(t, o, svc, country, offer.price, providers,
+                                    await _currency(ctx)))
         return
     await confirm(ctx, event, o, svc, country, 0, key=key, offers=offers)
 
@@ -406,12 +414,11 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
         return
     price = priced[0]
     t = ctx.t
-    lines = [t("buy.confirm", service=ctx.catalog.service_name(svc),
+    lines = [t("buy.confirm", service=ctx.catalog.service_name(svc, t.lang),
                country=ctx.catalog.country_label(country, t.lang))]
     if provider:
         lines.append(t("buy.confirm_provider", id=provider))
-    # Known from earlier purchases only; the first confirm screen shows bare amounts.
-    currency = await ctx.activations.last_currency(ctx.owner_id)
+    currency = await _currency(ctx)
     lines.append(t("buy.confirm_price", price=money(price, currency)))
     balance = await _balance(ctx, key)
     if balance is not None:
@@ -419,8 +426,8 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
             lines.append(t("buy.balance_after", balance=money(balance - price, currency)))
         else:
             lines.append(t("buy.balance_short", balance=money(balance, currency)))
-    await show(ctx, event, "\n".join(lines), kb.confirm(t, o, svc, country, price, provider),
-               new=new)
+    await show(ctx, event, "\n".join(lines),
+               kb.confirm(t, o, svc, country, price, provider, currency=currency), new=new)
 
 
 async def _balance(ctx: BuyContext, key: str) -> float | None:
@@ -440,7 +447,7 @@ async def no_numbers(ctx: BuyContext, event: Event, o: int, svc: str, country: i
         except KoalaError:
             offers = []
     t = ctx.t
-    name = ctx.catalog.service_name(svc)
+    name = ctx.catalog.service_name(svc, t.lang)
     where = ctx.catalog.country_label(country, t.lang)
     others = [] if country == ANY_COUNTRY else [
         offer for offer in px.by_price(px.in_stock(offers)) if offer.country != country]
@@ -450,7 +457,8 @@ async def no_numbers(ctx: BuyContext, event: Event, o: int, svc: str, country: i
                                  ServiceCb(action="page", o=o)), new=new)
         return
     await show(ctx, event, t("buy.no_numbers", service=name, country=where),
-               kb.alternatives(t, ctx.catalog, o, svc, others[:kb.ALTERNATIVES]), new=new)
+               kb.alternatives(t, ctx.catalog, o, svc, others[:kb.ALTERNATIVES],
+                               await _currency(ctx)), new=new)
 
 
 # --- buying --------------------------------------------------------------------------
@@ -499,10 +507,10 @@ async def buy(ctx: BuyContext, query: CallbackQuery, cb: BuyCb) -> None:
                        kb.no_key(t, cb.o))
             return
         assert account is not None
-        name = ctx.catalog.service_name(cb.svc)
+        name = ctx.catalog.service_name(cb.svc, t.lang)
         where = ctx.catalog.country_label(cb.country, t.lang)
         await show(ctx, query, t("buy.buying", service=name, country=where,
-                                 price=money(max_price)))
+                                 price=money(max_price, account.currency)))
         await query.answer()
         try:
             activation = await ctx.manager.purchase(
@@ -527,8 +535,9 @@ async def purchase_failed(ctx: BuyContext, query: CallbackQuery, cb: BuyCb, exc:
     t, o, svc, country = ctx.t, cb.o, cb.svc, cb.country
     back = kb.to_countries(o, svc)
     retry = kb.show_confirm(o, svc, country, cb.provider)
-    name = ctx.catalog.service_name(svc)
+    name = ctx.catalog.service_name(svc, t.lang)
     where = ctx.catalog.country_label(country, t.lang)
+    currency = await _currency(ctx)
     if isinstance(exc, WrongMaxPrice | NoNumbers | TransientError):
         ctx.prices.invalidate(svc)  # what the menus showed is out of date
     if isinstance(exc, PurchaseLost):
@@ -541,15 +550,16 @@ async def purchase_failed(ctx: BuyContext, query: CallbackQuery, cb: BuyCb, exc:
             await confirm(ctx, query, o, svc, country, cb.provider, key=key)
             return
         await show(ctx, query, t("buy.price_rose", service=name, country=where,
-                                 price=money(exc.min_price)),
+                                 price=money(exc.min_price, currency)),
                    kb.confirm(t, o, svc, country, exc.min_price, cb.provider,
-                              key="buy.btn.buy_at"))
+                              key="buy.btn.buy_at", currency=currency))
     elif isinstance(exc, NoNumbers):
         await no_numbers(ctx, query, o, svc, country, key)
     elif isinstance(exc, NoBalance):
         balance = await _balance(ctx, key)
-        price = money(float(cb.price)) if cb.price else "?"
-        text = (t("buy.no_balance", balance=money(balance), price=price) if balance is not None
+        price = money(float(cb.price), currency) if cb.price else "?"
+        text = (t("buy.no_balance", balance=money(balance, currency), price=price)
+                if balance is not None
                 else t("buy.no_balance_unknown", price=price))
         await show(ctx, query, text, kb.retry_back(t, retry, back))
     elif isinstance(exc, BadKey):

@@ -12,8 +12,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import money, phone_display, user_tz
+from bot.cards import phone_display, user_tz
 from bot.catalog import Catalog
+from bot.money import amount_text, iso_code, money
 from bot.texts import Raw, Translator, esc
 from handlers import keyboards_account as kb
 from handlers.callbacks import HistoryCb
@@ -44,7 +45,7 @@ def state_text(a: Activation, t: Translator) -> str:
 
 def _entry(n: int, a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
            tz: timezone) -> str:
-    lines = [t("history.entry", n=n, service=catalog.service_name(a.service),
+    lines = [t("history.entry", n=n, service=catalog.service_name(a.service, t.lang),
                country=catalog.country_label(a.country, t.lang), phone=phone_display(a.phone),
                price=money(a.cost, a.currency),
                date=_aware(a.bought_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"))]
@@ -96,8 +97,8 @@ async def history_csv(chat_id: int, catalog: Catalog, activations: ActivationRep
             writer.writerow([
                 _aware(a.bought_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                 _cell(a.service), _cell(catalog.service_name(a.service)),
-                catalog.country_name(a.country, "en"), a.phone, money(a.cost),
-                "" if a.currency is None else str(a.currency),
+                catalog.country_name(a.country, "en"), a.phone, amount_text(a.cost),
+                iso_code(a.currency),
                 ActivationState(a.state).value,
                 " ".join(_cell(c.code) for c in found.get(a.id or 0, [])),
             ])

@@ -140,7 +140,7 @@ def settings_countries(t: Translator, user_id: int, catalog: Catalog, countries:
 
 def settings_favs(t: Translator, user_id: int, catalog: Catalog,
                   favourites: list[str]) -> InlineKeyboardMarkup:
-    rows = [[_button(f"✖ {catalog.service_name(svc)}",
+    rows = [[_button(f"✖ {catalog.service_name(svc, t.lang)}",
                      SettingsCb(action="unfav", o=user_id, value=svc).pack())]
             for svc in favourites]
     rows.append(_nav(t, user_id))

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.cards import money
 from bot.catalog import Catalog
 from bot.koala import CountryOffer, ProviderOffer
+from bot.money import amount_text, money
 from bot.texts import Raw, Translator
 from handlers.callbacks import ANY_COUNTRY, BuyCb, CountryCb, KeyCb, ProviderCb, ServiceCb
 
@@ -92,7 +92,7 @@ def service_menu(t: Translator, catalog: Catalog, o: int, entries: list[ServiceE
     rows: list[list[Button]] = []
     for i in range(0, len(chunk), 2):
         rows.append([
-            Button(text=_MARKS.get(e.mark, "") + catalog.service_name(e.code),
+            Button(text=_MARKS.get(e.mark, "") + catalog.service_name(e.code, t.lang),
                    callback_data=ServiceCb(action="pick", o=o, svc=e.code).pack())
             for e in chunk[i:i + 2]
         ])
@@ -126,26 +126,27 @@ def no_key(t: Translator, o: int) -> InlineKeyboardMarkup:
 
 
 def country_button(t: Translator, catalog: Catalog, o: int, svc: str,
-                   offer: CountryOffer) -> Button:
+                   offer: CountryOffer, currency: int | None = None) -> Button:
     data = CountryCb(action="pick", o=o, svc=svc, country=offer.country).pack()
     if offer.country == ANY_COUNTRY:
-        return Button(text=label(t, "buy.btn.any", price=money(offer.price)), callback_data=data)
+        return Button(text=label(t, "buy.btn.any", price=money(offer.price, currency)),
+                      callback_data=data)
     text = label(t, "buy.btn.country", flag=catalog.country_flag(offer.country),
                  name=short_name(catalog.country_name(offer.country, t.lang)),
-                 price=money(offer.price), count=stock(offer.count))
+                 price=money(offer.price, currency), count=stock(offer.count))
     return Button(text=text, callback_data=data)
 
 
 def country_menu(t: Translator, catalog: Catalog, o: int, svc: str,
                  items: list[CountryOffer], page: int, *, sort: str, q: str,
-                 favourite: bool) -> InlineKeyboardMarkup:
+                 favourite: bool, currency: int | None = None) -> InlineKeyboardMarkup:
     """`items` are in the order shown ("any country" and the pinned default first)."""
     pages = page_count(len(items), COUNTRY_PAGE)
     page = clamp_page(page, pages)
     q = fit_query(lambda s: CountryCb(action="page", o=o, svc=svc, page=pages, sort=sort,
                                       q=s), q) if q else ""
     rows: list[list[Button]] = [
-        [country_button(t, catalog, o, svc, offer)]
+        [country_button(t, catalog, o, svc, offer, currency)]
         for offer in items[page * COUNTRY_PAGE:(page + 1) * COUNTRY_PAGE]
     ]
     nav = _nav(t, page, pages,
@@ -203,13 +204,14 @@ def to_countries(o: int, svc: str) -> CountryCb:
 
 
 def provider_menu(t: Translator, o: int, svc: str, country: int, cheapest: float,
-                  providers: list[ProviderOffer]) -> InlineKeyboardMarkup:
-    rows = [[Button(text=label(t, "buy.btn.cheapest", price=money(cheapest)),
+                  providers: list[ProviderOffer],
+                  currency: int | None = None) -> InlineKeyboardMarkup:
+    rows = [[Button(text=label(t, "buy.btn.cheapest", price=money(cheapest, currency)),
                     callback_data=ProviderCb(o=o, svc=svc, country=country,
                                              provider=0).pack())]]
     for p in providers:
         rows.append([Button(
-            text=label(t, "buy.btn.provider", id=p.provider_id, price=money(p.price),
+            text=label(t, "buy.btn.provider", id=p.provider_id, price=money(p.price, currency),
                        count=stock(p.count)),
             callback_data=ProviderCb(o=o, svc=svc, country=country,
                                      provider=p.provider_id).pack())])
@@ -219,14 +221,15 @@ def provider_menu(t: Translator, o: int, svc: str, country: int, cheapest: float
 
 
 def price_arg(price: float) -> str:
-    """The price as sent back in callback data (and then as maxPrice)."""
-    return f"{price:.4f}".rstrip("0").rstrip(".")
+    """The price as sent back in callback data (and then as maxPrice): the digits shown."""
+    return amount_text(price)
 
 
 def confirm(t: Translator, o: int, svc: str, country: int, price: float,
-            provider: int, *, key: str = "buy.btn.buy") -> InlineKeyboardMarkup:
+            provider: int, *, key: str = "buy.btn.buy",
+            currency: int | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        Button(text=label(t, key, price=money(price)),
+        Button(text=label(t, key, price=money(price, currency)),
                callback_data=BuyCb(action="ok", o=o, svc=svc, country=country,
                                    price=price_arg(price), provider=provider).pack()),
         Button(text=t("common.back"), callback_data=to_countries(o, svc).pack()),
@@ -238,11 +241,12 @@ def show_confirm(o: int, svc: str, country: int, provider: int = 0) -> BuyCb:
 
 
 def alternatives(t: Translator, catalog: Catalog, o: int, svc: str,
-                 offers: list[CountryOffer]) -> InlineKeyboardMarkup:
+                 offers: list[CountryOffer],
+                 currency: int | None = None) -> InlineKeyboardMarkup:
     rows = [[Button(
         text=label(t, "buy.btn.alt", flag=catalog.country_flag(offer.country),
                    name=short_name(catalog.country_name(offer.country, t.lang)),
-                   price=money(offer.price)),
+                   price=money(offer.price, currency)),
         callback_data=show_confirm(o, svc, offer.country).pack())] for offer in offers]
     rows.append([Button(text=t("buy.btn.back_countries"),
                         callback_data=to_countries(o, svc).pack())])

@@ -18,7 +18,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import money
 from bot.koala import KoalaClient
 from bot.koala.errors import (
     BadKey,
@@ -27,6 +26,7 @@ from bot.koala.errors import (
     ServiceUnavailableRegion,
     TransientError,
 )
+from bot.money import money
 from bot.texts import Translator
 from handlers import keyboards_account as kb
 from handlers.callbacks import KeyCb
@@ -117,7 +117,7 @@ async def balance_view(t: Translator, accounts: AccountRepo, koala: KoalaClient,
         return t("common.bad_key"), kb.set_key(t, user_id) if private else None
     except KoalaError as exc:
         return provider_error_text(exc, t), None
-    return (t("keys.balance", balance=money(amount), hint=account.key_hint),
+    return (t("keys.balance", balance=money(amount, account.currency), hint=account.key_hint),
             kb.start_with_key(t, user_id))
 
 

@@ -61,7 +61,7 @@ async def _menu(t: Translator, user: User, users: UserRepo,
                if user.default_country is not None else t("settings.country_none"))
     text = t("settings.title", lang=t("settings.lang_name"), tz=kb.tz_label(_offset(user)),
              now=datetime.now(tz).strftime("%H:%M"), country=country,
-             favs=", ".join(catalog.service_name(s) for s in favourites) or "—")
+             favs=", ".join(catalog.service_name(s, t.lang) for s in favourites) or "—")
     return text, kb.settings_menu(t, user.id)
 
 
@@ -119,7 +119,7 @@ async def settings_button(query: CallbackQuery, callback_data: SettingsCb, state
             answer = t("settings.country_set", country=catalog.country_label(country, t.lang)
                        if country is not None else t("settings.country_none"))
     elif action == "unfav" and await users.remove_favourite(user.id, value):
-        answer = t("settings.fav_removed", service=catalog.service_name(value))
+        answer = t("settings.fav_removed", service=catalog.service_name(value, t.lang))
     await query.answer(answer)
     await show(query, *await _screen(action, t, user, users, catalog, state, query))
 

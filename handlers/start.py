@@ -51,7 +51,7 @@ async def _deep_link(message: Message, payload: str, t: Translator, catalog: Cat
         await delete_quietly(message)  # the chat should not keep it either
         await message.answer(t("start.key_link"))
     elif kind == "buy" and _SERVICE_CODE.fullmatch(value):
-        name = catalog.service_name(value)
+        name = catalog.service_name(value, t.lang)
         await message.answer(t("start.buy_service", service=name),
                              reply_markup=kb.buy_service(t, user_id, value, name))
     elif kind == "grp":

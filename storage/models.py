@@ -48,6 +48,9 @@ class Account(SQLModel, table=True):
     # A replaced or removed key is retired, not deleted: its running activations still
     # need it to be cancelled or completed.
     retired_at: datetime | None = None
+    # ISO 4217 numeric code of the account's money. Balances and price lists name none:
+    # learned from the first purchase or activation list that does, then shown everywhere.
+    currency: int | None = None
 
 
 class Activation(SQLModel, table=True):

@@ -127,6 +127,16 @@ class AccountRepo:
             log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account.id)
             return None
 
+    async def learn_currency(self, account_id: int, currency: int) -> bool:
+        """Remember the account's currency the first time an answer names it."""
+        result = await self.session.exec(
+            update(Account)
+            .where(col(Account.id) == account_id, col(Account.currency).is_(None))
+            .values(currency=currency)
+        )
+        await self.session.commit()
+        return bool(result.rowcount)
+
     async def forget_idle_retired(self) -> int:
         """Wipe the keys of retired accounts that have no running activation left."""
         busy = select(Activation.account_id).where(col(Activation.state).in_(ACTIVE_STATES))
@@ -229,15 +239,6 @@ class ActivationRepo:
             .order_by(func.sum(Activation.cost).desc())
         )
         return [(int(b), Spending(int(c), round(float(t), 4))) for b, c, t in rows.all()]
-
-    async def last_currency(self, owner_id: int) -> int | None:
-        """The currency the owner's latest purchase was charged in: price lists name none."""
-        return (await self.session.exec(
-            select(Activation.currency)
-            .join(Account, col(Account.id) == col(Activation.account_id))
-            .where(Account.owner_id == owner_id, col(Activation.currency).is_not(None))
-            .order_by(col(Activation.id).desc()).limit(1)
-        )).first()
 
     async def recent_services(self, buyer_id: int, limit: int = 6) -> list[str]:
         rows = await self.session.exec(

@@ -247,7 +247,7 @@ async def test_history_csv(app: App, alice: Person) -> None:
     newest, oldest = rows[0], rows[-1]
     assert newest == {"date_utc": "2025-03-01 15:00:00", "service_code": "tg",
                       "service": "Telegram", "country": "Russia", "phone": "79000000006",
-                      "price": "16.00", "currency": "643", "state": "completed",
+                      "price": "16.00", "currency": "RUB", "state": "completed",
                       "codes": "100006"}
     assert oldest["date_utc"] == "2025-03-01 09:00:00"
     assert rows[1]["state"] == "expired"

@@ -12,6 +12,7 @@ import aiohttp
 from bot.koala import parse
 from bot.koala.errors import BadAction, TransientError
 from bot.koala.models import ActiveActivation, CountryOffer, Purchase, StatusResult
+from bot.money import amount_text
 from bot.redact import redact
 
 log = logging.getLogger(__name__)
@@ -230,7 +231,8 @@ class KoalaClient:
 
 
 def _price(value: float) -> str:
-    return f"{value:.4f}".rstrip("0").rstrip(".")
+    # The very digits shown to the person (bot.money), so maxPrice is the price they saw.
+    return amount_text(value).rstrip("0").rstrip(".")
 
 
 def _ids(values: Iterable[int] | None) -> str | None:
