@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import money, phone_display, user_tz
+from bot.cards import money, phone_display, shown_country, user_tz
 from bot.catalog import Catalog
 from bot.texts import Raw, Translator, esc
 from handlers import keyboards_account as kb
@@ -45,7 +45,8 @@ def state_text(a: Activation, t: Translator) -> str:
 def _entry(n: int, a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
            tz: timezone) -> str:
     lines = [t("history.entry", n=n, service=catalog.service_name(a.service),
-               country=catalog.country_label(a.country, t.lang), phone=phone_display(a.phone),
+               country=catalog.country_label(shown_country(a), t.lang),
+               phone=phone_display(a.phone),
                price=money(a.cost, a.currency),
                date=_aware(a.bought_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"))]
     if codes:
@@ -96,7 +97,7 @@ async def history_csv(chat_id: int, catalog: Catalog, activations: ActivationRep
             writer.writerow([
                 _aware(a.bought_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                 _cell(a.service), _cell(catalog.service_name(a.service)),
-                catalog.country_name(a.country, "en"), a.phone, money(a.cost),
+                catalog.country_name(shown_country(a), "en"), a.phone, money(a.cost),
                 "" if a.currency is None else str(a.currency),
                 ActivationState(a.state).value,
                 " ".join(_cell(c.code) for c in found.get(a.id or 0, [])),
