@@ -13,7 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import InlineKeyboardMarkup
 
 from bot import cards
@@ -243,9 +248,22 @@ class ActivationManager:
             edited = await self.notifier.edit(a.chat_id, a.card_message_id, text, markup=markup)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.info("card of activation %s not updated: %s", a.id, exc)
+            if isinstance(exc, ChatUnavailable | TelegramNetworkError | TelegramServerError
+                          | TelegramRetryAfter):
+                # Worth another try once the chat can be reached (bot/card_refresh.py);
+                # otherwise the card would keep buttons for a state that is gone.
+                await self._mark_card_stale(a)
             return
         if not edited:
             await self.send_card(a)
+
+    async def _mark_card_stale(self, a: Activation) -> None:
+        async with self.db() as session:
+            repo = ActivationRepo(session)
+            fresh = await repo.get(a.id or 0)
+            if fresh is not None:
+                fresh.card_refreshed_at = cards.STALE
+                await repo.save(fresh)
 
     async def _notice(self, a: Activation, key: str) -> None:
         async with self.db() as session:

@@ -14,6 +14,8 @@ restart, say) is drained gradually instead of tripping it.
 
 `card_refreshed_at` (stored) says when a card was last rendered; a card is due when a
 threshold has passed since then, so a restart neither re-edits every card nor skips one.
+A card whose edit did not reach the chat (blocked, network) is marked STALE and edited
+again once the chat can be reached.
 
 Entry point: `start_due(manager)`, called once per poller tick; it never blocks the tick.
 """
@@ -27,6 +29,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from bot.activations import ActivationManager
+from bot.cards import STALE
 from storage.models import Activation
 from storage.repo import ActivationRepo
 from storage.states import ActivationState
@@ -59,6 +62,8 @@ def is_due(a: Activation, now: datetime) -> bool:
     """True when a threshold passed since the card was last rendered."""
     if a.card_message_id is None or ActivationState(a.state).is_final:
         return False
+    if a.card_refreshed_at is not None and _aware(a.card_refreshed_at) == STALE:
+        return True
     last = _aware(a.card_refreshed_at or a.bought_at)
     now = _aware(now)
     return any(last < mark <= now for mark in thresholds(a))
@@ -72,7 +77,8 @@ async def refresh_due(manager: ActivationManager) -> int:
     """Edit every card that is due now; returns how many were edited."""
     now = manager.clock()
     async with manager.db() as session:
-        todo = due(await ActivationRepo(session).active(), now)
+        todo = [a for a in due(await ActivationRepo(session).active(), now)
+                if a.chat_id not in manager.notifier.unreachable]
     if not todo:
         return 0
     slots = asyncio.Semaphore(REFRESH_PARALLEL)
@@ -85,18 +91,16 @@ async def _refresh_one(manager: ActivationManager, activation_id: int,
     async with slots, manager.lock(activation_id):
         # Under the activation's lock, so an edit of an older state can never land after
         # the edit a state change makes.
-        async with manager.db() as session:
-            a = await ActivationRepo(session).get(activation_id)
         now = manager.clock()
-        if a is None or not is_due(a, now):
-            return False
-        await manager.refresh_card(a)
         async with manager.db() as session:
             repo = ActivationRepo(session)
-            fresh = await repo.get(activation_id)
-            if fresh is not None:
-                fresh.card_refreshed_at = now
-                await repo.save(fresh)
+            a = await repo.get(activation_id)
+            if a is None or not is_due(a, now):
+                return False
+            # Stored first: a failed edit then marks the card stale again (refresh_card).
+            a.card_refreshed_at = now
+            a = await repo.save(a)
+        await manager.refresh_card(a)
         return True
 
 

@@ -15,6 +15,10 @@ from storage.states import ActivationState
 
 CURRENCY_SIGNS = {643: "₽", 840: "$", 978: "€", 156: "¥", 826: "£"}
 
+# Activation.card_refreshed_at of a card whose last edit did not reach the chat: it is
+# rendered again as soon as the chat can be reached (bot/card_refresh.py).
+STALE = datetime(1970, 1, 1, tzinfo=UTC)
+
 # Without a time-zone setting, Russian speakers most likely live on Moscow time.
 _DEFAULT_OFFSET = {"ru": 180}
 
