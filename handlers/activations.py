@@ -21,6 +21,10 @@ from storage.states import ActivationState
 
 router = Router(name="activations")
 
+# Entries in one /active message: each takes some 150 characters and a button, and a
+# message holds 4096 characters.
+MAX_LISTED = 20
+
 
 @router.message(Command("active"))
 async def show_active(message: Message, t: Translator, activations: ActivationRepo,
@@ -34,11 +38,14 @@ async def show_active(message: Message, t: Translator, activations: ActivationRe
     # One compact list, not a copy of every card: copies would go stale as the state
     # moves on. An entry's button brings that card down here (see show_card).
     now = manager.clock()
+    listed = running[:MAX_LISTED]  # oldest first: they end soonest
     lines = [t("act.active_header", count=len(running))]
-    lines += [cards.list_entry(n, a, t, manager.catalog, now) for n, a in enumerate(running, 1)]
+    lines += [cards.list_entry(n, a, t, manager.catalog, now) for n, a in enumerate(listed, 1)]
+    if len(running) > len(listed):
+        lines.append(t("act.list.more", count=len(running) - len(listed)))
     lines.append(t("act.list.hint"))
     await message.answer("\n\n".join(lines),
-                         reply_markup=cards.list_markup(running, t, manager.catalog))
+                         reply_markup=cards.list_markup(listed, t, manager.catalog))
 
 
 @router.callback_query(ActCb.filter(F.action == "show"))

@@ -94,6 +94,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.list.has_code": ("✅ code received", "✅ код получен"),
     "act.list.cancelling": ("⌛ cancel not confirmed yet, retrying",
                             "⌛ отмена ещё не подтверждена, повторяю"),
+    "act.list.more": ("…and {count} more, which end later.",
+                      "…и ещё {count}, они закончатся позже."),
     "act.list.hint": ("Press a number to bring its card here.",
                       "Нажмите на номер, чтобы показать его карточку здесь."),
     "act.btn.show": ("{n}. {service} {phone}", "{n}. {service} {phone}"),
