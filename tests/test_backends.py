@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from bot.app import build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
+from storage.db import alembic_config
 from tests.conftest import DEMO_KEY, Person, make_settings
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -67,7 +69,7 @@ async def test_bot_runs_on_postgresql(tmp_path: Path, provider: ProviderSandbox,
             stored = (await conn.execute(text("SELECT key_encrypted FROM accounts"))).scalar_one()
             head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         assert DEMO_KEY not in stored
-        assert head == "0001"
+        assert head == ScriptDirectory.from_config(alembic_config()).get_current_head()
     finally:
         await close_app(app)
 
