@@ -62,7 +62,10 @@ async def show_card(query: CallbackQuery, callback_data: ActCb, t: Translator,
         await manager.refresh_card(a)  # the card may still show an older state
         return
     await query.answer()
-    await manager.send_card(a)
+    # Under the activation's lock: a state change meanwhile would edit the copy being
+    # retired (bringing its buttons back) and leave the new one outdated.
+    async with manager.lock(a.id or 0):
+        await manager.send_card(a)
 
 
 async def may_act(bot: Bot, a: Activation, query: CallbackQuery) -> bool:
