@@ -121,7 +121,7 @@ async def test_card_shows_time_left_and_is_refreshed_at_thresholds(
     a = await buy(app, alice)
     card = chat.message(a.card_message_id or 0)
     assert card is not None
-    assert re.search(r"cancel in 1:5\d · 19 min left", card.text), card.text
+    assert re.search(r"cancel in 1:[0-5]\d · 19 min left", card.text), card.text
     assert "ends at" not in card.text
     assert "from" not in card.text
 
@@ -133,14 +133,14 @@ async def test_card_shows_time_left_and_is_refreshed_at_thresholds(
     clock.advance(95)  # the cancel window opens
     await chat.wait_for(lambda m: m.message_id == card.message_id
                         and "17 min left" in m.text and "cancel in" not in m.text,
-                        timeout=within(app))
+                        timeout=15)
     edits = len(card.edits)
     await ticks(app, 4)
     assert len(card.edits) == edits
 
     clock.advance(17 * 60 - 125 + 1)  # one second under 3 minutes left: past "5 min"
     await chat.wait_for(lambda m: m.message_id == card.message_id and "2 min left" in m.text,
-                        timeout=within(app))
+                        timeout=15)
     assert len(card.edits) == edits + 1  # thresholds passed together cost one edit
     assert "✖ Cancel" in action_buttons(card)
 
@@ -191,7 +191,7 @@ async def test_a_cancel_refused_past_the_end_is_told_truthfully(
     provider.refuse_cancel(a.provider_id)
 
     clock.advance(1200 + 1)  # past the end; every cancel is refused
-    card = await chat.wait_for("has not confirmed the cancel yet", timeout=within(app) + 2)
+    card = await chat.wait_for("has not confirmed the cancel yet", timeout=15)
     assert card.message_id == a.card_message_id
     assert "I keep trying" in card.text
     assert "Waiting for the SMS" not in card.text
@@ -201,7 +201,7 @@ async def test_a_cancel_refused_past_the_end_is_told_truthfully(
     assert provider.balance(DEMO_KEY) == 100.0 - 22.0
 
     provider.allow_cancel(a.provider_id)
-    await chat.wait_for("no code came in time. I cancelled it", timeout=within(app) + 6)
+    await chat.wait_for("no code came in time. I cancelled it", timeout=20)
     assert "Ended with no code" in card.text
     assert "not confirmed" not in card.text
     assert (await stored(app, a)).state == ActivationState.EXPIRED
