@@ -13,7 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import InlineKeyboardMarkup
 
 from bot import cards
@@ -197,13 +202,16 @@ class ActivationManager:
         return Translator(user.language), user
 
     async def render(self, a: Activation) -> tuple[str, InlineKeyboardMarkup]:
+        """The card as of now (time left is relative: bot/card_refresh.py keeps it current)."""
         assert a.id is not None
         async with self.db() as session:
             t, user = await self._context(UserRepo(session), a)
             codes = await CodeRepo(session).for_activation(a.id)
         buyer = None if a.chat_id > 0 else await self._buyer_name(a)
-        text = cards.card_text(a, codes, t, self.catalog, cards.user_tz(user), buyer=buyer)
-        return text, cards.card_markup(a, t)
+        now = self.clock()
+        text = cards.card_text(a, codes, t, self.catalog, now, cards.chosen_tz(user),
+                               buyer=buyer)
+        return text, cards.card_markup(a, t, now)
 
     async def _buyer_name(self, a: Activation) -> str:
         try:
@@ -213,22 +221,40 @@ class ActivationManager:
         return member.user.full_name
 
     async def send_card(self, a: Activation, *, reply_to: int | None = None) -> Activation:
-        """Post the activation's card and remember its message id."""
+        """Post the activation's card and remember its message id.
+
+        One number has one live card: an older copy is turned into a pointer without
+        buttons, so no button anywhere acts on an outdated state."""
+        rendered_at = self.clock()
         text, markup = await self.render(a)
         try:
             message = await self.notifier.send(a.chat_id, text, markup=markup, reply_to=reply_to)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.warning("card of activation %s not sent: %s", a.id, exc)
             return a
-        # Only the message id changes: `a` may be stale, since the poller can record a
+        # Only the card fields change: `a` may be stale, since the poller can record a
         # code and move the state while the card is being sent.
         async with self.db() as session:
             repo = ActivationRepo(session)
             fresh = await repo.get(a.id or 0)
             if fresh is None:
                 return a
+            old = fresh.card_message_id
             fresh.card_message_id = message.message_id
-            return await repo.save(fresh)
+            fresh.card_refreshed_at = rendered_at
+            fresh = await repo.save(fresh)
+        if old is not None and old != message.message_id:
+            await self._retire_card(fresh, old)
+        return fresh
+
+    async def _retire_card(self, a: Activation, message_id: int) -> None:
+        async with self.db() as session:
+            t, _ = await self._context(UserRepo(session), a)
+        try:
+            await self.notifier.edit(a.chat_id, message_id,
+                                     cards.moved_text(a, t, self.catalog), markup=None)
+        except (ChatUnavailable, TelegramAPIError) as exc:
+            log.info("old card of activation %s not retired: %s", a.id, exc)
 
     async def refresh_card(self, a: Activation) -> None:
         """Edit the card to the activation's state; post a new one if it is gone."""
@@ -240,9 +266,22 @@ class ActivationManager:
             edited = await self.notifier.edit(a.chat_id, a.card_message_id, text, markup=markup)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.info("card of activation %s not updated: %s", a.id, exc)
+            if isinstance(exc, ChatUnavailable | TelegramNetworkError | TelegramServerError
+                          | TelegramRetryAfter):
+                # Worth another try once the chat can be reached (bot/card_refresh.py);
+                # otherwise the card would keep buttons for a state that is gone.
+                await self._mark_card_stale(a)
             return
         if not edited:
             await self.send_card(a)
+
+    async def _mark_card_stale(self, a: Activation) -> None:
+        async with self.db() as session:
+            repo = ActivationRepo(session)
+            fresh = await repo.get(a.id or 0)
+            if fresh is not None:
+                fresh.card_refreshed_at = cards.STALE
+                await repo.save(fresh)
 
     async def _notice(self, a: Activation, key: str) -> None:
         async with self.db() as session:

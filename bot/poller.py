@@ -25,6 +25,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import card_refresh
 from bot.activations import ActivationManager, Outcome, Result
 from bot.koala import (
     BadAction,
@@ -203,6 +204,7 @@ class Poller:
         loop = asyncio.get_running_loop()
         if self._pending_task is None or self._pending_task.done():
             self._pending_task = self._spawn(self.manager.deliver_pending(), "deliver pending")
+        card_refresh.start_due(self.manager)  # time left on cards, on its own schedule
         async with self.manager.db() as session:
             active = await ActivationRepo(session).active()
             codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot import cards
 from bot.activations import ActivationManager, Outcome, Result
-from bot.cards import clock, user_tz
 from bot.money import money
 from bot.texts import Translator
 from handlers.callbacks import ActCb
 from storage.models import Activation, User
 from storage.repo import ActivationRepo
+from storage.states import ActivationState
 
 router = Router(name="activations")
+
+# Entries in one /active message: each takes some 150 characters and a button, and a
+# message holds 4096 characters.
+MAX_LISTED = 20
 
 
 @router.message(Command("active"))
@@ -28,9 +35,36 @@ async def show_active(message: Message, t: Translator, activations: ActivationRe
     if not running:
         await message.answer(t("act.active_none"))
         return
-    await message.answer(t("act.active_header", count=len(running)))
-    for a in running:
-        # A fresh card each time: the old one may be far up the chat.
+    # One compact list, not a copy of every card: copies would go stale as the state
+    # moves on. An entry's button brings that card down here (see show_card).
+    now = manager.clock()
+    listed = running[:MAX_LISTED]  # oldest first: they end soonest
+    lines = [t("act.active_header", count=len(running))]
+    lines += [cards.list_entry(n, a, t, manager.catalog, now) for n, a in enumerate(listed, 1)]
+    if len(running) > len(listed):
+        lines.append(t("act.list.more", count=len(running) - len(listed)))
+    lines.append(t("act.list.hint"))
+    await message.answer("\n\n".join(lines),
+                         reply_markup=cards.list_markup(listed, t, manager.catalog))
+
+
+@router.callback_query(ActCb.filter(F.action == "show"))
+async def show_card(query: CallbackQuery, callback_data: ActCb, t: Translator,
+                    activations: ActivationRepo, manager: ActivationManager) -> None:
+    """Post the card again below; send_card turns the older copy into a pointer."""
+    a = await activations.get(callback_data.id)
+    message = query.message
+    if a is None or message is None or a.chat_id != message.chat.id:
+        await query.answer(t("act.not_found"), show_alert=True)
+        return
+    if ActivationState(a.state).is_final:
+        await query.answer(t("act.shown_over"))
+        await manager.refresh_card(a)  # the card may still show an older state
+        return
+    await query.answer()
+    # Under the activation's lock: a state change meanwhile would edit the copy being
+    # retired (bringing its buttons back) and leave the new one outdated.
+    async with manager.lock(a.id or 0):
         await manager.send_card(a)
 
 
@@ -50,7 +84,7 @@ async def may_act(bot: Bot, a: Activation, query: CallbackQuery) -> bool:
     return member.status in {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
 
 
-def _answer_text(result: Result, t: Translator, user: User | None) -> tuple[str, bool]:
+def _answer_text(result: Result, t: Translator, now: datetime) -> tuple[str, bool]:
     """Text for the callback answer, and whether it needs an alert."""
     a = result.activation
     price = money(a.cost, a.currency) if a else ""
@@ -58,8 +92,8 @@ def _answer_text(result: Result, t: Translator, user: User | None) -> tuple[str,
         case Outcome.DONE:
             return "", False
         case Outcome.SCHEDULED:
-            at = clock(a.cancel_at, user_tz(user)) if a else "?"
-            return t("act.cancel_scheduled", at=at), True
+            seconds = (a.cancel_at - now).total_seconds() if a else 0.0
+            return t("act.cancel_scheduled_in", cancel_in=cards.countdown(seconds)), True
         case Outcome.HAS_CODE:
             return t("act.cancel_has_code"), True
         case Outcome.NO_CODE:
@@ -97,7 +131,7 @@ async def act(query: CallbackQuery, callback_data: ActCb, bot: Bot, t: Translato
     else:
         result = await manager.complete(a.id or 0)
         done_text = t("act.completed")
-    text, alert = _answer_text(result, t, db_user)
+    text, alert = _answer_text(result, t, manager.clock())
     await query.answer(text or done_text, show_alert=alert)
     if result.outcome in {Outcome.FINAL, Outcome.HAS_CODE} and result.activation is not None:
         await manager.refresh_card(result.activation)  # the card showed an old state

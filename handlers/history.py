@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import phone_display, user_tz
+from bot.cards import phone_display, shown_country, user_tz
 from bot.catalog import Catalog
 from bot.money import amount_text, iso_code, money
 from bot.texts import Raw, Translator, esc
@@ -46,7 +46,8 @@ def state_text(a: Activation, t: Translator) -> str:
 def _entry(n: int, a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
            tz: timezone) -> str:
     lines = [t("history.entry", n=n, service=catalog.service_name(a.service, t.lang),
-               country=catalog.country_label(a.country, t.lang), phone=phone_display(a.phone),
+               country=catalog.country_label(shown_country(a), t.lang),
+               phone=phone_display(a.phone),
                price=money(a.cost, a.currency),
                date=_aware(a.bought_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"))]
     if codes:
@@ -97,7 +98,7 @@ async def history_csv(chat_id: int, catalog: Catalog, activations: ActivationRep
             writer.writerow([
                 _aware(a.bought_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
                 _cell(a.service), _cell(catalog.service_name(a.service)),
-                catalog.country_name(a.country, "en"), a.phone, amount_text(a.cost),
+                catalog.country_name(shown_country(a), "en"), a.phone, amount_text(a.cost),
                 iso_code(a.currency),
                 ActivationState(a.state).value,
                 " ".join(_cell(c.code) for c in found.get(a.id or 0, [])),

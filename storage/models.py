@@ -63,6 +63,9 @@ class Activation(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger, index=True)
     buyer_id: int = Field(sa_type=BigInteger, index=True)
     card_message_id: int | None = None
+    # When the card's text was last rendered: the time-left schedule (bot/card_refresh.py)
+    # edits it again only once a threshold has passed since then.
+    card_refreshed_at: datetime | None = None
     service: str = Field(max_length=32)
     country: int | None = None  # the country the user chose (None: any)
     phone: str = Field(max_length=32)

@@ -123,7 +123,7 @@ async def test_early_cancel_is_done_by_the_bot_when_allowed(
     assert provider.balance(DEMO_KEY) == BALANCE - PRICE
 
     await chat.press("Cancel")
-    await chat.wait_for("Will cancel at")
+    await chat.wait_for("I will cancel it in")
     await ticks(app, 2)
     assert provider.activation(a.provider_id).status == "wait_code"
 

@@ -47,7 +47,7 @@ async def buy_whatsapp_in_russia(chat: EmuChat) -> EmuMessage:
     await chat.press("Russia")
     confirm = await chat.wait_for("Confirm the purchase", timeout=WAIT)
     await chat.press("Buy for", message=confirm)
-    return await chat.wait_for("Cancel possible from", timeout=WAIT)
+    return await chat.wait_for("cancel in", timeout=WAIT)
 
 
 # --- currency ---------------------------------------------------------------------------
@@ -117,7 +117,7 @@ async def test_a_price_of_1_555_is_shown_and_sent_as_1_555(
     assert "Price: 1.555" in confirm.text
     assert "Balance after purchase: 98.445" in confirm.text
     await chat.press("Buy for 1.555", message=confirm)
-    card = await chat.wait_for("Cancel possible from", timeout=WAIT)
+    card = await chat.wait_for("cancel in", timeout=WAIT)
     sent = [params for action, params in provider.requests if action == "getNumberV2"]
     assert [p.get("maxPrice") for p in sent] == ["1.555"]
     assert provider.balance(DEMO_KEY) == 98.445

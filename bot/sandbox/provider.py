@@ -242,6 +242,7 @@ class ProviderSandbox:
         self._requests: list[tuple[str, dict[str, str]]] = []
         self._fault_log: list[tuple[str, str]] = []
         self._country_names = _load_country_names()
+        self._cancel_refusals: dict[int, str] = {}  # activation id -> answer to setStatus 8
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self.base_url: str | None = None
@@ -339,6 +340,14 @@ class ProviderSandbox:
         """Make getStatus answer STATUS_WAIT_RESEND until the next SMS."""
         self._activations[activation_id].resend = on
 
+    def refuse_cancel(self, activation_id: int, answer: str = "ERROR_SQL") -> None:
+        """Answer every cancel of this activation with ``answer`` and keep it open past
+        its end, as a provider that keeps refusing does; ``allow_cancel`` undoes it."""
+        self._cancel_refusals[activation_id] = answer
+
+    def allow_cancel(self, activation_id: int) -> None:
+        self._cancel_refusals.pop(activation_id, None)
+
     def inject_faults(
         self,
         kind: str,
@@ -407,7 +416,7 @@ class ProviderSandbox:
     def _expire(self) -> None:
         now = self.now()
         for act in self._activations.values():
-            if act.final or now < act.end_at:
+            if act.final or now < act.end_at or act.id in self._cancel_refusals:
                 continue
             act.expired = True
             if act.sms:
@@ -531,6 +540,8 @@ class ProviderSandbox:
         raw = p.get("status", "").strip()
         status = int(raw) if raw.lstrip("-").isdigit() else None
         if status in (8, -1):
+            if act.id in self._cancel_refusals:
+                return _err(self._cancel_refusals[act.id])
             if act.sms:  # a number that got its code is paid for
                 return _err("BAD_STATUS")
             if self.now() < act.cancel_at:

@@ -4,14 +4,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.title": ("{service} · {country}", "{service} · {country}"),
     "act.number": ("Number: <code>{phone}</code>", "Номер: <code>{phone}</code>"),
     "act.price": ("Price: {price}", "Цена: {price}"),
-    "act.times": ("Cancel possible from {cancel_at} · ends at {ends_at}",
-                  "Отмена возможна с {cancel_at} · до {ends_at}"),
-    "act.ends": ("Ends at {ends_at}", "Действует до {ends_at}"),
+    "act.times_left": ("cancel in {cancel_in} · {left}", "отмена через {cancel_in} · {left}"),
+    "act.ends_at": ("ends at {ends_at}", "до {ends_at}"),
+    "act.left.minutes": ("{minutes} min left", "осталось {minutes} мин"),
+    "act.left.under_minute": ("less than a minute left", "осталось меньше минуты"),
+    "act.left.over": ("time is up", "время вышло"),
     "act.codes": ("Code: {codes}", "Код: {codes}"),
     "act.codes_many": ("Codes: {codes}", "Коды: {codes}"),
     "act.buyer": ("Bought by {buyer}", "Купил: {buyer}"),
-    "act.will_cancel": ("⏰ Will cancel at {at} unless a code comes first.",
-                        "⏰ Отменю в {at}, если код не придёт раньше."),
+    "act.will_cancel_in": ("⏰ I will cancel it in {cancel_in} unless a code comes first.",
+                           "⏰ Отменю через {cancel_in}, если код не придёт раньше."),
+    "act.will_cancel_now": ("⏰ Cancelling it now, as you asked.",
+                            "⏰ Отменяю, как вы просили."),
     "act.state.waiting": ("⏳ Waiting for the SMS…", "⏳ Ждём СМС…"),
     "act.state.resend": ("⏳ Waiting: the service should re-send the SMS",
                          "⏳ Ждём: сервис должен отправить СМС повторно"),
@@ -21,6 +25,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.state.cancelled": ("✖ Cancelled, {price} refunded", "✖ Отменена, {price} возвращено"),
     "act.state.expired": ("⌛ Ended with no code, {price} refunded",
                           "⌛ Закончилась без кода, {price} возвращено"),
+    "act.state.cancel_unconfirmed": (
+        "⌛ No code came in time. KoalaSMS has not confirmed the cancel yet; I keep trying "
+        "and will tell you the outcome.",
+        "⌛ Код не пришёл вовремя. KoalaSMS ещё не подтвердил отмену; я продолжаю пытаться "
+        "и сообщу, чем закончится."),
     "act.state.provider_cancelled": ("✖ Cancelled by the provider",
                                      "✖ Отменена поставщиком"),
     "act.btn.copy_number": ("📋 Copy number", "📋 Копировать номер"),
@@ -34,10 +43,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.sms_text": ("<blockquote>{text}</blockquote>", "<blockquote>{text}</blockquote>"),
     # answers to button presses and notices
     "act.refunded": ("Cancelled. {price} refunded.", "Отменено. {price} возвращено."),
-    "act.cancel_scheduled": (
-        "Too early to cancel: the provider allows it from {at}. I will cancel then, "
+    "act.cancel_scheduled_in": (
+        "Too early to cancel: the provider allows it in {cancel_in}. I will cancel then, "
         "unless a code comes first.",
-        "Отменять пока рано: поставщик разрешает с {at}. Я отменю сам, если код не придёт.",
+        "Отменять пока рано: поставщик разрешит через {cancel_in}. Я отменю сам, если код "
+        "не придёт.",
     ),
     "act.cancel_has_code": ("A code already came, so it can't be cancelled. Press Complete.",
                             "Код уже пришёл, отменить нельзя. Нажмите «Завершить»."),
@@ -77,4 +87,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.active_none": ("No running activations. Send /buy to get a number.",
                         "Активных активаций нет. Отправьте /buy, чтобы купить номер."),
     "act.active_header": ("Running activations: {count}", "Активные активации: {count}"),
+    "act.list.entry": ("{n}. <b>{service}</b> {flag} <code>{phone}</code>\n    {status}",
+                       "{n}. <b>{service}</b> {flag} <code>{phone}</code>\n    {status}"),
+    "act.list.waiting": ("⏳ waiting for the SMS", "⏳ ждём СМС"),
+    "act.list.cancel_in": ("cancel in {cancel_in}", "отмена через {cancel_in}"),
+    "act.list.has_code": ("✅ code received", "✅ код получен"),
+    "act.list.cancelling": ("⌛ cancel not confirmed yet, retrying",
+                            "⌛ отмена ещё не подтверждена, повторяю"),
+    "act.list.more": ("…and {count} more, which end later.",
+                      "…и ещё {count}, они закончатся позже."),
+    "act.list.hint": ("Press a number to bring its card here.",
+                      "Нажмите на номер, чтобы показать его карточку здесь."),
+    "act.btn.show": ("{n}. {service} {phone}", "{n}. {service} {phone}"),
+    "act.card_moved": ("{service} · <code>{phone}</code>: this card moved further down ↓",
+                       "{service} · <code>{phone}</code>: карточка перенесена ниже ↓"),
+    "act.shown_over": ("This activation is over; its card is up to date.",
+                       "Эта активация закончилась; карточка обновлена."),
 }
