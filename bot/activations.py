@@ -344,6 +344,19 @@ class ActivationManager:
                 return Result(Outcome.FINAL, a)
             if key is None:
                 return Result(Outcome.REFUSED, a, "no API key")
+            if not self.koala.has_active_list:
+                # No list to give a second opinion: getStatus is asked once more, so one
+                # wrong NO_ACTIVATION does not end an activation that still runs.
+                try:
+                    await self.koala.get_status_v2(key, a.provider_id)
+                except NoActivation:
+                    pass
+                except TransientError as exc:
+                    return Result(Outcome.TRANSIENT, a, exc.text)
+                except KoalaError as exc:
+                    return Result(Outcome.REFUSED, a, exc.text)
+                else:
+                    return Result(Outcome.REFUSED, a, "NO_ACTIVATION")  # the next poll reads it
             return await self._settle_gone(a, key, expiring=False, auto=True)
 
     async def _settle_gone(self, a: Activation, key: str, *, expiring: bool,

@@ -11,7 +11,9 @@ store, say what to poll, so a restart resumes everything. Each tick:
 
 Slow parts never hold the tick: each account and each activation is its own task, a
 tick only starts work for what is not already being worked on, and it waits for that
-work no longer than its budget. A failing account backs off on its own.
+work no longer than its budget. A failing account backs off on its own, never for long
+(MAX_BACKOFF); a rejected key is believed only once getBalance agrees, and even then
+the money rules keep running on our data.
 """
 
 from __future__ import annotations

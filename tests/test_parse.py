@@ -430,3 +430,22 @@ def test_to_int(value: object, expected: int | None) -> None:
 ])
 def test_to_bool(value: object, expected: bool) -> None:
     assert parse.to_bool(value) is expected
+
+
+@pytest.mark.parametrize("body", [
+    [{"id": 5, "smsCode": ["111", "222"], "smsText": ["a 111", "b 222"], "status": "6"}],
+    {"status": "success", "history": [{"activationId": "5", "smsCode": "222",
+                                       "smsText": "b 222", "status": 6}]},
+    {"5": {"id": 5, "sms": '["code 111", "code 222"]'}},
+])
+def test_history_in_its_shapes(body: Any) -> None:
+    [entry] = parse.parse_history(body)
+    assert entry.activation_id == 5
+    assert entry.codes[-1] == "222"
+
+
+def test_history_empty_and_errors() -> None:
+    assert parse.parse_history("NO_ACTIVATIONS") == []
+    assert parse.parse_history({"status": "success"}) == []
+    with pytest.raises(BadKey):
+        parse.parse_history("BAD_KEY")

@@ -392,6 +392,8 @@ def parse_history(body: Body) -> list[HistoryEntry]:
         rows = body
     else:
         rows = body.get("history", body.get("activations", body.get("data")))
+        if rows is None and body and all(isinstance(v, Mapping) for v in body.values()):
+            rows = body  # keyed by activation id
         if isinstance(rows, dict):
             rows = list(rows.values())
         if rows is None and str(body.get("status", "")).lower() == "success":
