@@ -509,7 +509,7 @@ class Poller:
         if result.outcome in {Outcome.TRANSIENT, Outcome.REFUSED}:
             state = self._act_backoff.setdefault(activation_id, _Backoff())
             state.failures += 1
-            delay = min(self.interval * 2 ** (state.failures - 1), MAX_MONEY_BACKOFF)
+            delay = min(self.interval * 2 ** min(state.failures - 1, 16), MAX_MONEY_BACKOFF)
             state.next_try = self.monotonic() + delay
             log.info("activation %s: %s (%s); next try in %.1fs", activation_id,
                      result.outcome.value, result.text, delay)
