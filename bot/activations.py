@@ -10,6 +10,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -381,24 +382,11 @@ class ActivationManager:
                         return Result(Outcome.HAS_CODE, a)
                     return Result(Outcome.REFUSED, a, "NO_ACTIVATION")  # it still runs
         try:
-            entry = await self.koala.find_in_history(key, a.provider_id)
+            a = await self._codes_from_history(a, key)
         except TransientError as exc:
             return Result(Outcome.TRANSIENT, a, exc.text)
         except KoalaError as exc:
             return Result(Outcome.REFUSED, a, exc.text)
-        if entry is not None and entry.codes:
-            async with self.db() as session:
-                known = [c.code for c in await CodeRepo(session).for_activation(a.id or 0)]
-            shown = list(entry.codes)
-            fresh = shown[len(known):] if shown[:len(known)] == known else shown[-1:]
-            if a.cancel_requested:  # no "kept the number" notice: it is over
-                a = await self._move(a, ActivationState(a.state), cancel_requested=False)
-            for code in fresh:
-                await self._record_and_deliver(a, code, entry.text if code == shown[-1]
-                                               else None)
-                reloaded, _ = await self._load(a.id or 0)
-                assert reloaded is not None
-                a = reloaded
         if ActivationState(a.state).has_code:
             # A code came, so the price is spent whatever the provider did next.
             a = await self._move(a, ActivationState.COMPLETED)
@@ -413,6 +401,26 @@ class ActivationManager:
         if auto:
             await self._notice(a, "act.notice.unknown")
         return Result(Outcome.UNKNOWN, a)
+
+    async def _codes_from_history(self, a: Activation, key: str) -> Activation:
+        """Record and deliver the codes the provider's history shows and we lack (a
+        provider that ended an activation on its side may have kept one). Raises the
+        client's errors; without a history nothing changes."""
+        entry = await self.koala.find_in_history(key, a.provider_id)
+        if entry is None or not entry.codes:
+            return a
+        async with self.db() as session:
+            known = [c.code for c in await CodeRepo(session).for_activation(a.id or 0)]
+        shown = list(entry.codes)
+        fresh = shown[len(known):] if shown[:len(known)] == known else shown[-1:]
+        if fresh and a.cancel_requested:  # no "kept the number" notice: it is over
+            a = await self._move(a, ActivationState(a.state), cancel_requested=False)
+        for code in fresh:
+            await self._record_and_deliver(a, code, entry.text if code == shown[-1] else None)
+            reloaded, _ = await self._load(a.id or 0)
+            assert reloaded is not None
+            a = reloaded
+        return a
 
     async def another(self, activation_id: int) -> Result:
         """Ask for another code on the same number (setStatus 3)."""
@@ -460,6 +468,8 @@ class ActivationManager:
                     return Result(Outcome.TRANSIENT, a, exc.text)
                 except (NoActivation, BadStatus):
                     answer = "ACCESS_ACTIVATION"  # the provider already closed it
+                    with suppress(KoalaError):  # a code it got meanwhile is still shown
+                        a = await self._codes_from_history(a, key)
                 except KoalaError as exc:
                     return Result(Outcome.REFUSED, a, exc.text)
                 if answer != "ACCESS_ACTIVATION":

@@ -99,3 +99,22 @@ async def test_an_activation_gone_with_no_trace_is_reported_unknown_not_refunded
     assert (await stored(app, a)).state == ActivationState.UNKNOWN
     assert not any("refunded" in m.text and "no code came" in m.text
                    for m in chat.bot_messages)
+
+
+async def test_complete_after_the_provider_completed_still_shows_the_code_it_kept(
+        app: App, alice: Person, provider: ProviderSandbox) -> None:
+    chat = alice.chat
+    await set_key(app, alice)
+    provider.enable_history()
+    a = await buy(app, alice)
+    provider.deliver_sms(a.provider_id, "1111")
+    await chat.wait_for(is_code("1111"), timeout=within(app))
+    await chat.press("Another code")
+    await chat.wait_for("Waiting for another code")
+    await app.poller.stop()  # the press, not the poller, meets NO_ACTIVATION
+    provider.complete_by_provider(a.provider_id, code="2222")
+
+    answer = await chat.press("Complete")
+    assert answer.text == "Completed."
+    await chat.wait_for(is_code("2222"), timeout=5)
+    assert (await stored(app, a)).state == ActivationState.COMPLETED
