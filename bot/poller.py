@@ -291,13 +291,17 @@ class Poller:
         async with self._request_slots:
             return await call()
 
-    def _failed(self, account_id: int, *, pause: float | None = None) -> _Backoff:
+    def _failed(self, account_id: int, *, pause: float | None = None,
+                since: float | None = None) -> _Backoff:
+        """Back off after a failed round. `since` (when the round began) counts a round
+        that hung until its time-out as part of the pause, so a provider that recovers
+        meanwhile is asked again soon."""
         state = self._backoff.setdefault(account_id, _Backoff())
         state.failures += 1
         # The exponent is bounded: a float overflows after ~1000 doublings.
         delay = pause if pause is not None else min(
             self.interval * 2 ** min(state.failures, 16), max(MAX_BACKOFF, self.interval))
-        state.next_try = self.monotonic() + delay
+        state.next_try = (self.monotonic() if since is None else since) + delay
         return state
 
     def account_pause(self, account_id: int) -> AccountPause | None:
@@ -318,6 +322,7 @@ class Poller:
             return accounts.usable_key(await accounts.get(account_id))
 
     async def _poll_account(self, account_id: int, acts: list[Activation]) -> None:
+        started = self.monotonic()
         key = await self._account_key(account_id)
         if key is None:
             # Nothing can be asked without the key; the money rules still run on our data
@@ -339,7 +344,7 @@ class Poller:
             except BadKey:
                 rejected = await self._key_rejected(key)
                 if rejected is None:  # can't tell now: an ordinary failure
-                    self._failed(account_id)
+                    self._failed(account_id, since=started)
                     self._dispatch(acts, {})
                     return
                 if rejected:
@@ -355,7 +360,7 @@ class Poller:
             except BadAction:
                 pass  # the client remembered it; statuses are checked one by one below
             except (KoalaError, TimeoutError) as exc:
-                state = self._failed(account_id)
+                state = self._failed(account_id, since=started)
                 log.info("account %s: activation list failed (%s); next try in %.1fs",
                          account_id, getattr(exc, "text", "time-out"),
                          state.next_try - self.monotonic())
@@ -373,7 +378,7 @@ class Poller:
                 assert a.id is not None
                 observed[a.id] = seen
             if all(seen.status is None and not seen.unknown for seen in results):
-                self._failed(account_id)  # the provider did not answer at all
+                self._failed(account_id, since=started)  # the provider did not answer at all
                 self._dispatch(acts, observed)
                 return
         self._succeeded(account_id)

@@ -210,3 +210,9 @@ def test_the_backoff_is_capped_and_never_overflows() -> None:
         delays.append(pause.retry_in)
     assert delays[:3] == pytest.approx([4.0, 8.0, MAX_BACKOFF], abs=0.1)
     assert max(delays) <= MAX_BACKOFF
+    # A round that hung until its time-out already waited: the provider is asked again
+    # as soon as the pause, counted from the round's start, is over.
+    poller._failed(1, since=poller.monotonic() - 30.0)
+    pause = poller.account_pause(1)
+    assert pause is not None
+    assert pause.retry_in == 0.0
