@@ -10,6 +10,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +66,9 @@ class Outcome(enum.Enum):
     NOT_FOUND = "not_found"
     REFUSED = "refused"  # the provider said no; `text` says why
     TRANSIENT = "transient"  # the provider did not answer; nothing changed
+    # The provider no longer knows the activation (NO_ACTIVATION); looked up:
+    GONE_COMPLETED = "gone_completed"  # it had been completed on the provider's side
+    UNKNOWN = "unknown"  # nothing says how it ended: neither refunded nor completed
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +344,8 @@ class ActivationManager:
             except TransientError as exc:
                 return Result(Outcome.TRANSIENT, a, exc.text)
             except (NoActivation, BadStatus) as exc:
-                return await self._settle_after_refusal(a, key, exc, expiring=expiring)
+                return await self._settle_after_refusal(a, key, exc, expiring=expiring,
+                                                        auto=auto)
             except KoalaError as exc:
                 return Result(Outcome.REFUSED, a, exc.text)
             if answer != "ACCESS_CANCEL":
@@ -363,26 +368,116 @@ class ActivationManager:
         return Result(Outcome.SCHEDULED, a)
 
     async def _settle_after_refusal(self, a: Activation, key: str, exc: KoalaError, *,
-                                    expiring: bool) -> Result:
+                                    expiring: bool, auto: bool = False) -> Result:
         """The provider refused a cancel: find out what the activation really is."""
         try:
             status = await self.koala.get_status_v2(key, a.provider_id)
         except NoActivation:
-            status = StatusResult(SmsStatus.CANCEL)
+            # Not "cancelled": the provider may have completed it on its side.
+            return await self._settle_gone(a, key, expiring=expiring, auto=auto or expiring)
         except KoalaError:
             return Result(Outcome.REFUSED, a, exc.text)
         if status.status == SmsStatus.OK and status.code:
             await self._record_and_deliver(a, status.code, status.text)
             return Result(Outcome.HAS_CODE, a)
         if status.status == SmsStatus.CANCEL:
-            # Ended without a code: the provider itself refunded it.
+            # Ended without a code: the provider itself refunded it. Our cancel was refused,
+            # so the notice must not say that we cancelled it.
             target = ActivationState.EXPIRED if expiring else ActivationState.CANCELLED
             a = await self._move(a, target)
             await self.refresh_card(a)
             if expiring:
-                await self._notice(a, "act.notice.expired")
+                await self._notice(a, "act.notice.expired_elsewhere")
             return Result(Outcome.DONE, a)
         return Result(Outcome.REFUSED, a, exc.text)
+
+    async def look_up(self, activation_id: int) -> Result:
+        """The poller found the activation neither on the provider's list nor known to
+        getStatus (NO_ACTIVATION): find out how it ended and tell the chat."""
+        async with self.lock(activation_id):
+            a, key = await self._load(activation_id)
+            if a is None:
+                return Result(Outcome.NOT_FOUND)
+            if ActivationState(a.state).is_final:
+                return Result(Outcome.FINAL, a)
+            if key is None:
+                return Result(Outcome.REFUSED, a, "no API key")
+            if not self.koala.has_active_list:
+                # No list to give a second opinion: getStatus is asked once more, so one
+                # wrong NO_ACTIVATION does not end an activation that still runs.
+                try:
+                    await self.koala.get_status_v2(key, a.provider_id)
+                except NoActivation:
+                    pass
+                except TransientError as exc:
+                    return Result(Outcome.TRANSIENT, a, exc.text)
+                except KoalaError as exc:
+                    return Result(Outcome.REFUSED, a, exc.text)
+                else:
+                    return Result(Outcome.REFUSED, a, "NO_ACTIVATION")  # the next poll reads it
+            return await self._settle_gone(a, key, expiring=False, auto=True)
+
+    async def _settle_gone(self, a: Activation, key: str, *, expiring: bool,
+                           auto: bool) -> Result:
+        """NO_ACTIVATION: over on the provider's side, or a wrong answer. It is never taken
+        for a refund: the active list is asked again (still running: nothing changed), then
+        the history (a code there is shown). Called under the activation's lock."""
+        if self.koala.has_active_list:
+            try:
+                rows = await self.koala.get_active_activations(key)
+            except BadAction:
+                pass  # the client remembered it; the history is next
+            except TransientError as exc:
+                return Result(Outcome.TRANSIENT, a, exc.text)
+            except KoalaError as exc:
+                return Result(Outcome.REFUSED, a, exc.text)
+            else:
+                row = next((r for r in rows if r.activation_id == a.provider_id), None)
+                if row is not None:
+                    if row.code:
+                        await self._record_and_deliver(a, row.code, row.text)
+                        return Result(Outcome.HAS_CODE, a)
+                    return Result(Outcome.REFUSED, a, "NO_ACTIVATION")  # it still runs
+        try:
+            a = await self._codes_from_history(a, key)
+        except TransientError as exc:
+            return Result(Outcome.TRANSIENT, a, exc.text)
+        except KoalaError as exc:
+            return Result(Outcome.REFUSED, a, exc.text)
+        if ActivationState(a.state).has_code:
+            # A code came, so the price is spent whatever the provider did next.
+            a = await self._move(a, ActivationState.COMPLETED)
+            await self.refresh_card(a)
+            if auto:
+                await self._notice(a, "act.notice.completed_by_provider")
+            return Result(Outcome.GONE_COMPLETED, a)
+        log.warning("activation %s: the provider no longer knows it and shows no code",
+                    a.id)
+        a = await self._move(a, ActivationState.UNKNOWN)
+        await self.refresh_card(a)
+        if auto:
+            await self._notice(a, "act.notice.unknown")
+        return Result(Outcome.UNKNOWN, a)
+
+    async def _codes_from_history(self, a: Activation, key: str) -> Activation:
+        """Record and deliver the codes the provider's history shows and we lack (a
+        provider that ended an activation on its side may have kept one). Raises the
+        client's errors; without a history nothing changes."""
+        entry = await self.koala.find_in_history(key, a.provider_id)
+        if entry is None or not entry.codes:
+            return a
+        async with self.db() as session:
+            known = [c.code for c in await CodeRepo(session).for_activation(a.id or 0)]
+        shown = list(entry.codes)
+        fresh = shown[len(known):] if shown[:len(known)] == known else shown[-1:]
+        if fresh and a.cancel_requested:  # no "kept the number" notice: it is over
+            a = await self._move(a, ActivationState(a.state), cancel_requested=False)
+        for code in fresh:
+            await self._record_and_deliver(a, code, entry.text if code == shown[-1] else None)
+            reloaded, _ = await self._load(a.id or 0)
+            assert reloaded is not None
+            a = reloaded
+        return a
 
     async def another(self, activation_id: int) -> Result:
         """Ask for another code on the same number (setStatus 3)."""
@@ -430,6 +525,8 @@ class ActivationManager:
                     return Result(Outcome.TRANSIENT, a, exc.text)
                 except (NoActivation, BadStatus):
                     answer = "ACCESS_ACTIVATION"  # the provider already closed it
+                    with suppress(KoalaError):  # a code it got meanwhile is still shown
+                        a = await self._codes_from_history(a, key)
                 except KoalaError as exc:
                     return Result(Outcome.REFUSED, a, exc.text)
                 if answer != "ACCESS_ACTIVATION":

@@ -11,13 +11,16 @@ store, say what to poll, so a restart resumes everything. Each tick:
 
 Slow parts never hold the tick: each account and each activation is its own task, a
 tick only starts work for what is not already being worked on, and it waits for that
-work no longer than its budget. A failing account backs off on its own.
+work no longer than its budget. A failing account backs off on its own, never for long
+(MAX_BACKOFF); a rejected key is believed only once getBalance agrees, and even then
+the money rules keep running on our data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,17 +47,28 @@ log = logging.getLogger(__name__)
 
 MAX_PARALLEL_REQUESTS = 8  # provider requests in flight at once, over all accounts
 MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages included)
-MAX_BACKOFF = 60.0  # seconds between tries of an account that keeps failing
+# Seconds between tries of an account that keeps failing. Short on purpose: once the
+# provider answers again a code must show up within ~15 s (this, a tick, one request),
+# and one request per account every 10 s is still polite.
+MAX_BACKOFF = 10.0
 MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
-BAD_KEY_PAUSE = 600.0  # a rejected key is not tried again before this
+BAD_KEY_PAUSE = 600.0  # a key rejected twice (list, then balance) is not polled before this
 FORGET_RETIRED_EVERY = 60.0
 JOB_ID = "koalabot-poll"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPause:
+    """Why and for how long an account is not polled (for logs, tests and inspection)."""
+
+    failures: int
+    retry_in: float  # seconds until the next try
 
 
 @dataclass(slots=True)
 class _Backoff:
     failures: int = 0
-    next_try: float = 0.0  # loop time
+    next_try: float = 0.0  # Poller.monotonic time
     reported: bool = False  # a long pause was logged once, not every tick
 
 
@@ -136,6 +150,8 @@ class Poller:
         self._known: dict[int, list[str]] = {}  # codes on record, read once per tick
         self._stopped = False
         self.ticks = 0
+        # Pauses and backoffs are measured on this clock (tests replace it with a fake).
+        self.monotonic: Callable[[], float] = time.monotonic
 
     # --- life cycle ------------------------------------------------------------------
 
@@ -163,19 +179,24 @@ class Poller:
         return self._scheduler.get_job(JOB_ID) if self._scheduler is not None else None
 
     async def stop(self, *, grace: float = 5.0) -> None:
-        """Stop ticking; let running work finish for a moment, then cancel it."""
+        """Stop ticking; let running work finish for a moment, then cancel it.
+
+        The scheduler is shut down last: its shutdown cancels a tick in flight, and
+        APScheduler logs that cancellation as a job failure with a traceback."""
         self._stopped = True
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
+            scheduler.pause()  # no new tick; one already created sees _stopped and returns
+        await asyncio.sleep(0)
         tasks = self._running_tasks()
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=grace)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending, timeout=1.0)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
 
     def _running_tasks(self) -> list[asyncio.Task[Any]]:
         tasks: list[asyncio.Task[Any]] = [*self._account_tasks.values(),
@@ -194,6 +215,12 @@ class Poller:
         self._tick_task = asyncio.current_task()
         try:
             await self._tick()
+        except asyncio.CancelledError:
+            if not self._stopped:
+                raise
+            # stop() cancelled a tick that outlived its grace: that is the shutdown, not
+            # a failure (the scheduler would log it as one, with a traceback).
+            log.debug("poll tick cancelled by shutdown")
         except Exception:
             log.exception("poll tick failed")
         finally:
@@ -201,7 +228,7 @@ class Poller:
 
     async def _tick(self) -> None:
         self.ticks += 1
-        loop = asyncio.get_running_loop()
+        now = self.monotonic()
         if self._pending_task is None or self._pending_task.done():
             self._pending_task = self._spawn(self.manager.deliver_pending(), "deliver pending")
         card_refresh.start_due(self.manager)  # time left on cards, on its own schedule
@@ -209,8 +236,8 @@ class Poller:
             active = await ActivationRepo(session).active()
             codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)
             self._known = {i: [c.code for c in rows] for i, rows in codes.items()}
-            if loop.time() - self._last_forget >= FORGET_RETIRED_EVERY:
-                self._last_forget = loop.time()
+            if now - self._last_forget >= FORGET_RETIRED_EVERY:
+                self._last_forget = now
                 wiped = await AccountRepo(session, self.manager.keybox).forget_idle_retired()
                 if wiped:
                     log.info("forgot the keys of %d retired accounts", wiped)
@@ -223,7 +250,10 @@ class Poller:
             if running is not None and not running.done():
                 continue  # the previous round for this account is still out
             pause = self._backoff.get(account_id)
-            if pause is not None and loop.time() < pause.next_try:
+            if pause is not None and now < pause.next_try:
+                # Not asked this tick, but its money rules still run on our data: a cancel
+                # or the end of life is due whether or not the provider answers polls.
+                self._dispatch(acts, {})
                 continue
             task = self._spawn(self._poll_account(account_id, acts), f"account {account_id}")
             self._account_tasks[account_id] = task
@@ -263,13 +293,25 @@ class Poller:
         async with self._request_slots:
             return await call()
 
-    def _failed(self, account_id: int, *, pause: float | None = None) -> _Backoff:
+    def _failed(self, account_id: int, *, pause: float | None = None,
+                since: float | None = None) -> _Backoff:
+        """Back off after a failed round. `since` (when the round began) counts a round
+        that hung until its time-out as part of the pause, so a provider that recovers
+        meanwhile is asked again soon."""
         state = self._backoff.setdefault(account_id, _Backoff())
         state.failures += 1
-        delay = pause if pause is not None else min(self.interval * 2 ** state.failures,
-                                                    MAX_BACKOFF)
-        state.next_try = asyncio.get_running_loop().time() + delay
+        # The exponent is bounded: a float overflows after ~1000 doublings.
+        delay = pause if pause is not None else min(
+            self.interval * 2 ** min(state.failures, 16), max(MAX_BACKOFF, self.interval))
+        state.next_try = (self.monotonic() if since is None else since) + delay
         return state
+
+    def account_pause(self, account_id: int) -> AccountPause | None:
+        """The account's current pause, or None when it is polled every tick."""
+        state = self._backoff.get(account_id)
+        if state is None:
+            return None
+        return AccountPause(state.failures, max(0.0, state.next_try - self.monotonic()))
 
     def _succeeded(self, account_id: int) -> None:
         state = self._backoff.pop(account_id, None)
@@ -282,6 +324,7 @@ class Poller:
             return accounts.usable_key(await accounts.get(account_id))
 
     async def _poll_account(self, account_id: int, acts: list[Activation]) -> None:
+        started = self.monotonic()
         key = await self._account_key(account_id)
         if key is None:
             # Nothing can be asked without the key; the money rules still run on our data
@@ -301,19 +344,29 @@ class Poller:
                     self._request(lambda: koala.get_active_activations(key)),
                     timeout=self._request_budget())
             except BadKey:
-                state = self._failed(account_id, pause=BAD_KEY_PAUSE)
-                if not state.reported:
-                    state.reported = True
-                    log.warning("account %s: the provider rejects its key; pausing it",
-                                account_id)
-                return
+                rejected = await self._key_rejected(key)
+                if rejected is None:  # can't tell now: an ordinary failure
+                    self._failed(account_id, since=started)
+                    self._dispatch(acts, {})
+                    return
+                if rejected:
+                    state = self._failed(account_id, pause=BAD_KEY_PAUSE)
+                    if not state.reported:
+                        state.reported = True
+                        log.warning("account %s: the provider rejects its key; pausing "
+                                    "its polls", account_id)
+                    self._dispatch(acts, {})  # the money rules still run during the pause
+                    return
+                # One wrong NO_KEY: the statuses are asked one by one below this tick.
+                log.info("account %s: NO_KEY from the list, but the key works", account_id)
             except BadAction:
                 pass  # the client remembered it; statuses are checked one by one below
             except (KoalaError, TimeoutError) as exc:
-                state = self._failed(account_id)
+                state = self._failed(account_id, since=started)
                 log.info("account %s: activation list failed (%s); next try in %.1fs",
                          account_id, getattr(exc, "text", "time-out"),
-                         state.next_try - asyncio.get_running_loop().time())
+                         state.next_try - self.monotonic())
+                self._dispatch(acts, {})
                 return
             else:
                 for row in rows:
@@ -329,11 +382,24 @@ class Poller:
                 assert a.id is not None
                 observed[a.id] = seen
             if all(seen.status is None and not seen.unknown for seen in results):
-                self._failed(account_id)  # the provider did not answer at all
+                self._failed(account_id, since=started)  # the provider did not answer at all
                 self._dispatch(acts, observed)
                 return
         self._succeeded(account_id)
         self._dispatch(acts, observed)
+
+    async def _key_rejected(self, key: str) -> bool | None:
+        """Asks again (getBalance) before believing a rejected key: one spurious NO_KEY
+        must not stop an account's polls for minutes. None: no answer either way."""
+        koala = self.manager.koala
+        try:
+            await asyncio.wait_for(self._request(lambda: koala.get_balance(key)),
+                                   timeout=self._request_budget())
+        except BadKey:
+            return True
+        except (KoalaError, TimeoutError):
+            return None
+        return False
 
     def _request_budget(self) -> float:
         # A request is bounded; the client's own time-out and retries may be longer.
@@ -372,7 +438,17 @@ class Poller:
     async def _work(self, activation_id: int, seen: Observation) -> None:
         async with self._work_slots:
             await self._apply(activation_id, seen)
+            if seen.unknown:
+                await self._look_up(activation_id)
             await self._money_rules(activation_id)
+
+    async def _look_up(self, activation_id: int) -> None:
+        """Neither listed nor known to getStatus: the manager finds out how it ended (a
+        code the provider kept is shown; nothing is taken for a refund)."""
+        pause = self._act_backoff.get(activation_id)
+        if pause is not None and self.monotonic() < pause.next_try:
+            return
+        await self._money(activation_id, lambda: self.manager.look_up(activation_id))
 
     async def _load(self, activation_id: int) -> tuple[Activation | None, list[str]]:
         async with self.manager.db() as session:
@@ -418,7 +494,7 @@ class Poller:
         if state.is_final:
             return
         pause = self._act_backoff.get(activation_id)
-        if pause is not None and asyncio.get_running_loop().time() < pause.next_try:
+        if pause is not None and self.monotonic() < pause.next_try:
             return
         now = self.manager.clock()
         if a.ends_at - now <= self.end_margin:
@@ -442,8 +518,8 @@ class Poller:
         if result.outcome in {Outcome.TRANSIENT, Outcome.REFUSED}:
             state = self._act_backoff.setdefault(activation_id, _Backoff())
             state.failures += 1
-            delay = min(self.interval * 2 ** (state.failures - 1), MAX_MONEY_BACKOFF)
-            state.next_try = asyncio.get_running_loop().time() + delay
+            delay = min(self.interval * 2 ** min(state.failures - 1, 16), MAX_MONEY_BACKOFF)
+            state.next_try = self.monotonic() + delay
             log.info("activation %s: %s (%s); next try in %.1fs", activation_id,
                      result.outcome.value, result.text, delay)
         else:

@@ -108,6 +108,10 @@ def _answer_text(result: Result, t: Translator, now: datetime) -> tuple[str, boo
             return t("act.transient"), True
         case Outcome.REFUSED:
             return t("act.failed", text=result.text or price), True
+        case Outcome.GONE_COMPLETED:
+            return t("act.gone_completed"), True
+        case Outcome.UNKNOWN:
+            return t("act.gone_unknown"), True
     return "", False
 
 

@@ -18,9 +18,11 @@ from storage.states import ACTIVE_STATES, FINAL_STATES, ActivationState, check_m
 
 log = logging.getLogger(__name__)
 
-# States whose price stays spent; the others were refunded.
+# States whose price stays spent; the others were refunded. An unknown outcome counts as
+# spent: no refund was confirmed.
 CHARGED_STATES = frozenset({ActivationState.RECEIVED, ActivationState.RETRY,
-                            ActivationState.COMPLETED, ActivationState.WAITING})
+                            ActivationState.COMPLETED, ActivationState.WAITING,
+                            ActivationState.UNKNOWN})
 REFUNDED_STATES = frozenset({ActivationState.CANCELLED, ActivationState.EXPIRED,
                              ActivationState.PROVIDER_CANCELLED})
 

@@ -13,6 +13,9 @@ class ActivationState(enum.StrEnum):
     CANCELLED = "cancelled"  # cancelled by the user (or the bot for them), refunded
     EXPIRED = "expired"  # ended with no code; cancelled by the bot, refunded
     PROVIDER_CANCELLED = "provider_cancelled"  # the provider cancelled it on its own
+    # The provider no longer knows it (NO_ACTIVATION) and nothing showed how it ended:
+    # neither refunded nor completed as far as we know, and nothing more can be asked.
+    UNKNOWN = "unknown"
 
     @property
     def is_final(self) -> bool:
@@ -29,18 +32,21 @@ FINAL_STATES = frozenset({
     ActivationState.CANCELLED,
     ActivationState.EXPIRED,
     ActivationState.PROVIDER_CANCELLED,
+    ActivationState.UNKNOWN,
 })
 ACTIVE_STATES = frozenset(set(ActivationState) - FINAL_STATES)
 
 _S = ActivationState
 TRANSITIONS: dict[ActivationState, frozenset[ActivationState]] = {
-    _S.WAITING: frozenset({_S.RECEIVED, _S.CANCELLED, _S.EXPIRED, _S.PROVIDER_CANCELLED}),
+    _S.WAITING: frozenset({_S.RECEIVED, _S.CANCELLED, _S.EXPIRED, _S.PROVIDER_CANCELLED,
+                           _S.UNKNOWN}),
     _S.RECEIVED: frozenset({_S.RETRY, _S.COMPLETED, _S.PROVIDER_CANCELLED}),
     _S.RETRY: frozenset({_S.RECEIVED, _S.COMPLETED, _S.PROVIDER_CANCELLED}),
     _S.COMPLETED: frozenset(),
     _S.CANCELLED: frozenset(),
     _S.EXPIRED: frozenset(),
     _S.PROVIDER_CANCELLED: frozenset(),
+    _S.UNKNOWN: frozenset(),
 }
 
 

@@ -560,3 +560,37 @@ async def test_the_key_never_reaches_errors_or_logs(
 async def test_client_repr_has_no_key(client: KoalaClient) -> None:
     await client.get_balance(KEY)
     assert KEY not in repr(client)
+
+
+# --- an activation the provider forgot ----------------------------------------------------
+
+
+async def test_history_finds_an_activation_the_provider_forgot(
+        client: KoalaClient, sandbox: ProviderSandbox) -> None:
+    sandbox.enable_history()
+    activation_id = await buy(client)
+    sandbox.complete_by_provider(activation_id, code="9090")
+    with pytest.raises(NoActivation):
+        await client.get_status_v2(KEY, activation_id)
+    entry = await client.find_in_history(KEY, activation_id)
+    assert entry is not None
+    assert entry.codes == ("9090",)
+    assert entry.text == "Your verification code is 9090"
+    assert await client.find_in_history(KEY, 1) is None
+
+
+async def test_a_provider_without_history_is_asked_once(
+        client: KoalaClient, sandbox: ProviderSandbox) -> None:
+    activation_id = await buy(client)
+    assert await client.find_in_history(KEY, activation_id) is None
+    assert await client.find_in_history(KEY, activation_id) is None
+    assert sandbox.calls("getHistory") == 1
+    assert client.has_history is False
+
+
+async def test_an_injected_error_answers_instead_of_the_action(
+        client: KoalaClient, sandbox: ProviderSandbox) -> None:
+    sandbox.inject_error("NO_KEY", count=1, actions={"getActiveActivations"})
+    with pytest.raises(BadKey):
+        await client.get_active_activations(KEY)
+    assert await client.get_active_activations(KEY) == []

@@ -331,7 +331,15 @@ async def test_rejected_key_is_not_polled_every_tick(
             raise BadKey("NO_KEY")
         return await original_list(key)
 
+    original_balance = app.koala.get_balance
+
+    async def rejecting_balance(key: str) -> float:
+        if key == DEMO_KEY:  # the second opinion agrees: the key is really rejected
+            raise BadKey("BAD_KEY")
+        return await original_balance(key)
+
     monkeypatch.setattr(app.koala, "get_active_activations", rejecting)
+    monkeypatch.setattr(app.koala, "get_balance", rejecting_balance)
     await ticks(app, 6)
     provider.deliver_sms(b.provider_id, "8080")
     await bob.chat.wait_for(is_code("8080"), timeout=within(app))

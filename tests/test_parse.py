@@ -430,3 +430,23 @@ def test_to_int(value: object, expected: int | None) -> None:
 ])
 def test_to_bool(value: object, expected: bool) -> None:
     assert parse.to_bool(value) is expected
+
+
+@pytest.mark.parametrize("body", [
+    [{"id": 5, "smsCode": ["1111", "2222"], "smsText": ["a 1111", "b 2222"], "status": "6"}],
+    {"status": "success", "history": [{"activationId": "5", "smsCode": "2222",
+                                       "smsText": "b 2222", "status": 6}]},
+    # Keyed by id, texts only (a JSON list in a string): the code is read from the text.
+    {"5": {"id": 5, "sms": '["code 1111", "code 2222"]', "smsCode": None}},
+])
+def test_history_in_its_shapes(body: Any) -> None:
+    [entry] = parse.parse_history(body)
+    assert entry.activation_id == 5
+    assert entry.codes[-1] == "2222"
+
+
+def test_history_empty_and_errors() -> None:
+    assert parse.parse_history("NO_ACTIVATIONS") == []
+    assert parse.parse_history({"status": "success"}) == []
+    with pytest.raises(BadKey):
+        parse.parse_history("BAD_KEY")

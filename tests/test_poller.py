@@ -196,3 +196,23 @@ async def test_codes_stored_while_the_chat_was_unreachable_are_sent_later(
     await alice.chat.wait_for(is_code("3030"), timeout=within(app))
     await ticks(app, 3)
     assert len(code_messages(alice.chat, "3030")) == 1
+
+
+def test_the_backoff_is_capped_and_never_overflows() -> None:
+    from bot.poller import MAX_BACKOFF
+
+    poller = Poller(manager=cast(ActivationManager, object()), interval=2.0)
+    delays = []
+    for _ in range(1100):  # a provider down for hours: 2 ** 1100 would overflow a float
+        poller._failed(1)
+        pause = poller.account_pause(1)
+        assert pause is not None
+        delays.append(pause.retry_in)
+    assert delays[:3] == pytest.approx([4.0, 8.0, MAX_BACKOFF], abs=0.1)
+    assert max(delays) <= MAX_BACKOFF
+    # A round that hung until its time-out already waited: the provider is asked again
+    # as soon as the pause, counted from the round's start, is over.
+    poller._failed(1, since=poller.monotonic() - 30.0)
+    pause = poller.account_pause(1)
+    assert pause is not None
+    assert pause.retry_in == 0.0

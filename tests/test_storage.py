@@ -495,7 +495,7 @@ async def test_big_telegram_ids_fit(db: Db, keybox: KeyBox) -> None:
 
 ALLOWED = {
     (S.WAITING, S.RECEIVED), (S.WAITING, S.CANCELLED), (S.WAITING, S.EXPIRED),
-    (S.WAITING, S.PROVIDER_CANCELLED),
+    (S.WAITING, S.PROVIDER_CANCELLED), (S.WAITING, S.UNKNOWN),
     (S.RECEIVED, S.RETRY), (S.RECEIVED, S.COMPLETED), (S.RECEIVED, S.PROVIDER_CANCELLED),
     (S.RETRY, S.RECEIVED), (S.RETRY, S.COMPLETED), (S.RETRY, S.PROVIDER_CANCELLED),
 }
@@ -515,7 +515,7 @@ def test_state_machine(current: ActivationState, target: ActivationState) -> Non
 
 def test_state_sets() -> None:
     assert set(TRANSITIONS) == set(S)
-    assert {S.COMPLETED, S.CANCELLED, S.EXPIRED, S.PROVIDER_CANCELLED} == FINAL_STATES
+    assert {S.COMPLETED, S.CANCELLED, S.EXPIRED, S.PROVIDER_CANCELLED, S.UNKNOWN} == FINAL_STATES
     assert {S.WAITING, S.RECEIVED, S.RETRY} == ACTIVE_STATES
     assert all(state.is_final for state in FINAL_STATES)
     assert not any(state.is_final for state in ACTIVE_STATES)

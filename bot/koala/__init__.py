@@ -24,6 +24,7 @@ from bot.koala.errors import (
 from bot.koala.models import (
     ActiveActivation,
     CountryOffer,
+    HistoryEntry,
     ProviderOffer,
     Purchase,
     SmsStatus,
@@ -41,6 +42,7 @@ __all__ = [
     "ChannelsLimit",
     "CountryOffer",
     "EarlyCancelDenied",
+    "HistoryEntry",
     "KoalaClient",
     "KoalaError",
     "NoActivation",

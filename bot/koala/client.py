@@ -11,7 +11,13 @@ import aiohttp
 
 from bot.koala import parse
 from bot.koala.errors import BadAction, TransientError
-from bot.koala.models import ActiveActivation, CountryOffer, Purchase, StatusResult
+from bot.koala.models import (
+    ActiveActivation,
+    CountryOffer,
+    HistoryEntry,
+    Purchase,
+    StatusResult,
+)
 from bot.money import amount_text
 from bot.redact import redact
 
@@ -54,6 +60,8 @@ class KoalaClient:
         self.has_prices_v3 = True
         self.has_active_list = True
         self.has_number_v2 = True
+        # getHistory is not in KoalaSMS's document; some compatible providers have it.
+        self.has_history = True
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -200,6 +208,19 @@ class KoalaClient:
         except BadAction:
             self.has_active_list = False
             raise
+
+    async def find_in_history(self, api_key: str, activation_id: int) -> HistoryEntry | None:
+        """The activation as the provider's history shows it; None when the history does
+        not list it or the provider has no history (learnt once, like other actions)."""
+        if not self.has_history:
+            return None
+        try:
+            entries = await self._read(api_key, "getHistory", parse.parse_history)
+        except BadAction:
+            log.info("provider has no getHistory; finished activations can't be looked up")
+            self.has_history = False
+            return None
+        return next((e for e in entries if e.activation_id == activation_id), None)
 
     # --- prices --------------------------------------------------------------------------
 

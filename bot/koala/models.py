@@ -80,3 +80,13 @@ class CountryOffer:
     price: float
     count: int
     providers: tuple[ProviderOffer, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One activation in the provider's history (getHistory, where a provider has it)."""
+
+    activation_id: int
+    codes: tuple[str, ...]  # oldest first
+    text: str | None
+    status: str | None

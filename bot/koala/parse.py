@@ -6,6 +6,7 @@ JSON and plain text alike as text/html.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ from bot.koala.models import (
     DEFAULT_LIFETIME,
     ActiveActivation,
     CountryOffer,
+    HistoryEntry,
     ProviderOffer,
     Purchase,
     SmsStatus,
@@ -356,3 +358,57 @@ def parse_prices_v3(body: Body) -> list[CountryOffer]:
         if price is not None:
             offers.append(CountryOffer(country, service, price, count, tuple(providers)))
     return offers
+
+
+_CODE_IN_TEXT = re.compile(r"\b\d{4,8}\b")
+
+
+def _history_codes(row: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    """Codes and the last SMS text of a history row. Rows name them differently
+    (smsCode / code, smsText / sms / text, one value or a list); a row with only texts
+    gives the code found in the last text."""
+    codes = _codes(row.get("smsCode", row.get("code")))
+    text: Any = row.get("smsText", row.get("sms", row.get("text")))
+    if isinstance(text, str) and text.startswith("["):
+        with contextlib.suppress(ValueError):
+            text = json.loads(text)
+    if isinstance(text, list):
+        text = text[-1] if text else None
+    text = str(text) if text not in (None, "") else None
+    if not codes and text:
+        found = _CODE_IN_TEXT.search(text)
+        codes = (found.group(),) if found else ()
+    return codes, text
+
+
+def parse_history(body: Body) -> list[HistoryEntry]:
+    """getHistory: a list of past activations (bare, wrapped, or a dict by id)."""
+    if isinstance(body, str):
+        if body.strip().upper() in {"NO_ACTIVATIONS", "NO_ACTIVATION", "NO_HISTORY"}:
+            return []
+        raise error_from_text(body)
+    rows: Any
+    if isinstance(body, list):
+        rows = body
+    else:
+        rows = body.get("history", body.get("activations", body.get("data")))
+        if rows is None and body and all(isinstance(v, Mapping) for v in body.values()):
+            rows = body  # keyed by activation id
+        if isinstance(rows, dict):
+            rows = list(rows.values())
+        if rows is None and str(body.get("status", "")).lower() == "success":
+            rows = []
+        if not isinstance(rows, list):
+            raise fail(body)
+    result = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        activation_id = to_int(row.get("activationId", row.get("id")))
+        if activation_id is None:
+            continue
+        codes, text = _history_codes(row)
+        status = row.get("activationStatus", row.get("status"))
+        result.append(HistoryEntry(activation_id, codes, text,
+                                   None if status is None else str(status)))
+    return result

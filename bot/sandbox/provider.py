@@ -41,6 +41,8 @@ CURRENCY_RUB = 643
 FIRST_ACTIVATION_ID = 700000001
 FAULT_KINDS = frozenset({"http500", "html", "timeout", "garbage", "empty", "drop", "lost_answer"})
 STYLE_FLAGS = frozenset({"wrapped_active", "list_sms_code", "json_errors", "html_content_type"})
+# Not in KoalaSMS's document; some compatible providers have it. Off unless enabled.
+HISTORY_ACTION = "getHistory"
 ACTIONS = frozenset({
     "getBalance", "getNumber", "getNumberV2", "setStatus", "getStatus", "getStatusV2",
     "getPrices", "getPricesV2", "getPricesV3", "getActiveActivations",
@@ -157,6 +159,7 @@ class SandboxActivation:
     resend: bool = False  # getStatus answers STATUS_WAIT_RESEND until the next SMS
     refunded: bool = False
     expired: bool = False  # ended by its lifetime, not by setStatus
+    forgotten: bool = False  # setStatus / getStatus answer NO_ACTIVATION for it
 
     @property
     def codes(self) -> list[str]:
@@ -239,6 +242,8 @@ class ProviderSandbox:
         self._faults: list[_FaultRule] = []
         self._disabled: set[str] = set()
         self._style = dict.fromkeys(STYLE_FLAGS, False)
+        self._error_rules: list[tuple[_FaultRule, str]] = []  # see inject_error
+        self.history_enabled = False  # see enable_history
         self._requests: list[tuple[str, dict[str, str]]] = []
         self._fault_log: list[tuple[str, str]] = []
         self._country_names = _load_country_names()
@@ -456,6 +461,8 @@ class ProviderSandbox:
         if key not in self._accounts:
             # The doc gives NO_KEY (not BAD_KEY) for this action.
             return _err("NO_KEY" if action == "getActiveActivations" else "BAD_KEY")
+        if action == HISTORY_ACTION and self.history_enabled:
+            return self._history(key)
         if action not in ACTIONS or action in self._disabled:
             return _err("BAD_ACTION")
         if action == "getBalance":
@@ -531,6 +538,8 @@ class ProviderSandbox:
     def _find(self, key: str, p: dict[str, str]) -> SandboxActivation | None:
         raw = p.get("id", "").strip()
         act = self._activations.get(int(raw)) if raw.isdigit() else None
+        if act is not None and act.forgotten:
+            return None
         return act if act is not None and act.api_key == key else None
 
     def _set_status(self, key: str, p: dict[str, str]) -> _Answer:
@@ -701,6 +710,9 @@ class ProviderSandbox:
         action = params.get("action", "")
         self._requests.append(
             (action, {k: v for k, v in params.items() if k not in ("api_key", "action")}))
+        error = next((text for r, text in self._error_rules if r.fires(action)), None)
+        if error is not None:
+            return self._render(_err(error))
         rule = next((r for r in self._faults if r.fires(action)), None)
         if rule is not None:
             self._fault_log.append((action, rule.kind))
@@ -790,3 +802,48 @@ class ProviderSandbox:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
+
+    # ------------------------------------------- provider-side endings, wrong answers
+
+    def complete_by_provider(self, activation_id: int, code: str | None = None) -> None:
+        """The provider completes an activation on its side (an SMS, if given, arrives
+        first) and forgets it: setStatus and getStatus answer NO_ACTIVATION, the active
+        list no longer shows it; only getHistory (see enable_history) still knows it."""
+        act = self._activations[activation_id]
+        if code is not None:
+            self.deliver_sms(activation_id, code)
+        act.status = COMPLETED
+        act.resend = False
+        act.forgotten = True
+
+    def enable_history(self, on: bool = True) -> None:
+        """Answer getHistory: every activation of the key, newest first, with its codes."""
+        self.history_enabled = on
+
+    def _history(self, key: str) -> _Answer:
+        self._expire()
+        rows: list[object] = []
+        for act in sorted(self._activations.values(), key=lambda a: -a.id):
+            if act.api_key != key:
+                continue
+            rows.append({
+                "id": act.id,
+                "date": self._provider_time(act.created),
+                "phone": act.phone,
+                "smsCode": act.codes or None,
+                "smsText": [s.text for s in act.sms] or None,
+                "cost": act.cost,
+                "status": act.status,
+                "currency": CURRENCY_RUB,
+            })
+        return _Answer(rows)
+
+    def inject_error(self, text: str, *, count: int | None = None,
+                     actions: set[str] | None = None) -> None:
+        """Answer ``text`` (e.g. ``NO_KEY``) instead of processing the request, ``count``
+        times (None: until clear_errors) for ``actions`` (None: every action)."""
+        self._error_rules.append((_FaultRule("error", 1, count, frozenset(actions)
+                                             if actions is not None else None), text))
+
+    def clear_errors(self) -> None:
+        self._error_rules.clear()

@@ -103,4 +103,39 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "{service} · <code>{phone}</code>: карточка перенесена ниже ↓"),
     "act.shown_over": ("This activation is over; its card is up to date.",
                        "Эта активация закончилась; карточка обновлена."),
+    # The provider no longer knows an activation (NO_ACTIVATION): never "refunded".
+    "act.state.unknown": ("❔ Ended on KoalaSMS's side; no refund confirmed",
+                          "❔ Закончилась на стороне KoalaSMS; возврат не подтверждён"),
+    "act.gone_completed": (
+        "KoalaSMS had already completed this activation, so nothing was cancelled or "
+        "refunded. Its code is in the chat.",
+        "KoalaSMS уже завершил эту активацию, поэтому ничего не отменено и не возвращено. "
+        "Код — в чате.",
+    ),
+    "act.gone_unknown": (
+        "KoalaSMS no longer knows this activation, so nothing was cancelled and I can't "
+        "confirm a refund. Check /balance.",
+        "KoalaSMS больше не знает эту активацию: ничего не отменено, подтвердить возврат "
+        "не могу. Проверьте /balance.",
+    ),
+    "act.notice.completed_by_provider": (
+        "☑️ {service} · <code>{phone}</code> was completed on KoalaSMS's side; its code is "
+        "above. Nothing was refunded.",
+        "☑️ {service} · <code>{phone}</code> завершена на стороне KoalaSMS, код — выше. "
+        "Деньги не возвращались.",
+    ),
+    "act.notice.unknown": (
+        "❔ {service} · <code>{phone}</code>: KoalaSMS no longer knows this activation and "
+        "shows no code for it. I can't confirm a refund of {price}: check /balance "
+        "(KoalaSMS refunds numbers that get no code).",
+        "❔ {service} · <code>{phone}</code>: KoalaSMS больше не знает эту активацию, кода "
+        "по ней нет. Возврат {price} подтвердить не могу: проверьте /balance (номера без "
+        "кода KoalaSMS возвращает сам).",
+    ),
+    "act.notice.expired_elsewhere": (
+        "⌛ {service} · <code>{phone}</code>: no code came in time. KoalaSMS had already "
+        "ended it and {price} was refunded.",
+        "⌛ {service} · <code>{phone}</code>: код не пришёл вовремя. KoalaSMS уже закрыл "
+        "активацию, {price} возвращено.",
+    ),
 }
