@@ -203,6 +203,7 @@ class Poller:
         loop = asyncio.get_running_loop()
         if self._pending_task is None or self._pending_task.done():
             self._pending_task = self._spawn(self.manager.deliver_pending(), "deliver pending")
+        await self.manager.intents.settle_open()  # purchases whose answer was lost
         async with self.manager.db() as session:
             active = await ActivationRepo(session).active()
             codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)
