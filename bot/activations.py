@@ -143,7 +143,6 @@ class ActivationManager:
                                          max_price=max_price, operator=provider_id,
                                          message_id=menu_message_id)
         assert intent.id is not None
-        self.intents.in_flight.add(intent.id)
         try:
             try:
                 if self.koala.has_number_v2:
@@ -186,7 +185,13 @@ class ActivationManager:
             max_price=max_price, known_before=known, requested_at=self.clock(),
             message_id=message_id)
         async with self.db() as session:
-            return await IntentRepo(session).add(intent)
+            session.add(intent)
+            await session.flush()
+            assert intent.id is not None
+            # Marked before it is visible to the settler: this call settles it itself.
+            self.intents.in_flight.add(intent.id)
+            await session.commit()
+            return intent
 
     async def store_purchase(self, intent: PurchaseIntent, purchase: Purchase) -> Activation:
         """Record a bought number and settle its intent as adopted (in one commit)."""

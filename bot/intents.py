@@ -150,7 +150,12 @@ class IntentSettler:
             return  # the previous round is still at it
         async with self._lock:
             async with self.manager.db() as session:
-                intents = await IntentRepo(session).open()
+                repo = IntentRepo(session)
+                intents = await repo.open()
+                unanswered = await repo.unanswered(self.manager.clock() - GIVE_UP_AFTER)
+            for intent in unanswered:
+                # Never answered: the numbers have ended by now; the service is unblocked.
+                await self._nothing(intent, "buy.intent_unknown")
             for intent in intents:
                 if intent.id in self.in_flight:
                     continue

@@ -358,6 +358,13 @@ class IntentRepo:
             .order_by(col(PurchaseIntent.id)))
         return list(rows.all())
 
+    async def unanswered(self, before: datetime) -> list[PurchaseIntent]:
+        """Ambiguous intents whose question was asked before `before` and never answered."""
+        rows = await self.session.exec(
+            select(PurchaseIntent).where(PurchaseIntent.state == INTENT_AMBIGUOUS,
+                                         col(PurchaseIntent.requested_at) < before))
+        return list(rows.all())
+
     async def blocking(self, chat_id: int, service: str,
                        message_id: int | None = None) -> PurchaseIntent | None:
         """An unsettled intent of this chat for the service, or on this menu message."""

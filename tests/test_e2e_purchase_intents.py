@@ -137,3 +137,42 @@ async def test_flood_control_on_the_bought_edit_still_shows_the_card(
     card = await chat.wait_for("Waiting for the SMS", timeout=15)
     [bought] = provider.activations
     assert bought.phone in card.text
+
+
+async def _ambiguous(chat_person: Person, provider: ProviderSandbox) -> None:
+    chat = chat_person.chat
+    await open_confirm(chat)
+    provider.delay_answers(6.0, actions={"getNumberV2"}, execute_first=True)
+    await chat.press("Buy for")
+    await until(lambda: provider.calls("getNumberV2") == 1, "the purchase request")
+    provider.buy_in_panel(DEMO_KEY, "wa", 0)
+
+
+async def test_none_of_these_adopts_nothing_and_unblocks(
+        app: App, alice_with_key: Person, provider: ProviderSandbox) -> None:
+    chat = alice_with_key.chat
+    await _ambiguous(alice_with_key, provider)
+    ask = await chat.wait_for("Which one did you buy here?", timeout=20)
+    await chat.press("None of these", message=ask)
+    await chat.wait_for("none of these numbers", timeout=15)
+    assert cards(chat) == []
+    assert not any(a.final for a in provider.activations)  # left alone
+    await open_confirm(chat)
+    await chat.press("Buy for")
+    await chat.wait_for("Waiting for the SMS", timeout=15)
+    assert provider.calls("getNumberV2") == 2
+
+
+async def test_a_question_never_answered_stops_blocking(
+        app: App, alice_with_key: Person, provider: ProviderSandbox) -> None:
+    chat = alice_with_key.chat
+    clock = TimeTravel(app, provider)
+    await _ambiguous(alice_with_key, provider)
+    ask = await chat.wait_for("Which one did you buy here?", timeout=20)
+    clock.advance(31 * 60)
+    gave_up = await chat.wait_for("couldn't check whether", timeout=15)
+    assert gave_up.message_id == ask.message_id
+    assert gave_up.find_button("None of these") is None
+    await open_confirm(chat)
+    await chat.press("Buy for")
+    await chat.wait_for("Waiting for the SMS", timeout=15)
