@@ -172,13 +172,13 @@ class ActivationManager:
                            operator: int | None, message_id: int | None) -> PurchaseIntent:
         """Record the purchase before it is sent, with the numbers that already exist
         (none of them can be this purchase). An unreadable list is no reason not to buy."""
-        known: str | None
-        try:
-            rows = await self.koala.get_active_activations(key)
-            known = ",".join(str(r.activation_id) for r in rows)
-        except KoalaError as exc:
-            log.info("activations before a purchase not read: %s", exc.text)
-            known = None
+        known: str | None = None
+        if self.koala.has_active_list:
+            try:
+                rows = await self.koala.get_active_activations(key)
+                known = ",".join(str(r.activation_id) for r in rows)
+            except KoalaError as exc:
+                log.info("activations before a purchase not read: %s", exc.text)
         intent = PurchaseIntent(
             account_id=account_id, chat_id=chat_id, buyer_id=buyer_id, service=service,
             country=None if country is None or country < 0 else country, operator=operator,

@@ -180,7 +180,10 @@ class IntentSettler:
             return None
         if past_window and found.readable:
             await self._nothing(intent, "buy.intent_none")
-        elif now >= intent.requested_at + GIVE_UP_AFTER:
+        elif now >= intent.requested_at + GIVE_UP_AFTER or (
+                past_window and not self.manager.koala.has_active_list):
+            # No way to look (a provider without the list, or one that never answers):
+            # say so honestly rather than keep the service blocked.
             await self._nothing(intent, "buy.intent_unknown")
         return None
 
