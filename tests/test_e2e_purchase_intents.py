@@ -31,7 +31,7 @@ async def test_slow_purchase_is_found_and_a_second_tap_buys_nothing(
     chat = alice_with_key.chat
     first = await open_confirm(chat)
     # The provider answers after the client's time-out (3 s in tests), then charges.
-    provider.delay_answers(8.0, actions={"getNumberV2"})
+    provider.delay_answers(12.0, actions={"getNumberV2"})
     await chat.press("Buy for")
     await chat.wait_for(CHECKING, timeout=15)
     assert provider.activations == []
