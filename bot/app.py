@@ -29,6 +29,7 @@ from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.flood import RetryAfterMiddleware
+from bot.intents import INTENT_WINDOW
 from bot.koala import KoalaClient
 from bot.notifier import Notifier
 from bot.poller import Poller
@@ -81,7 +82,8 @@ def make_storage(settings: Settings) -> BaseStorage:
 
 
 async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
-                    koala_backoff: float = 0.5, reconcile_delay: float = 1.0) -> App:
+                    koala_backoff: float = 0.5, reconcile_delay: float = 1.0,
+                    intent_window: float = INTENT_WINDOW) -> App:
     """Create every dependency and the dispatcher; migrations are applied here."""
     engine = create_engine(settings.DATABASE_URL)
     await migrate(engine)
@@ -93,7 +95,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     bot = make_bot(settings)
     notifier = Notifier(bot)
     manager = ActivationManager(db=db, keybox=keybox, koala=koala, catalog=catalog,
-                                notifier=notifier, reconcile_delay=reconcile_delay)
+                                notifier=notifier, reconcile_delay=reconcile_delay,
+                                intent_window=intent_window)
     poller = Poller(manager=manager, interval=settings.POLL_INTERVAL)
     dp = Dispatcher(
         storage=make_storage(settings),
@@ -117,6 +120,10 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     async def on_startup(bot: Bot) -> None:
         with suppress(Exception):  # the bot works without a command menu
             await publish_commands(bot)
+        try:  # purchases cut short by a crash: adopt, ask, or say nothing was bought
+            await manager.intents.settle_open()
+        except Exception:
+            log.exception("open purchase intents not settled at start-up")
         await poller.start()
 
     async def on_shutdown() -> None:

@@ -57,3 +57,13 @@ def country_of(phone: str) -> int | None:
     """The provider's country id for a number, or None when its code is unknown."""
     iso = iso_of(phone)
     return None if iso is None else _country_ids().get(iso)
+
+
+@lru_cache(maxsize=1)
+def _iso_by_id() -> dict[str, str]:
+    return _load("country_iso.json")
+
+
+def iso_of_country(country_id: int) -> str | None:
+    """The ISO code of one of the provider's country ids, or None when unknown."""
+    return _iso_by_id().get(str(country_id))

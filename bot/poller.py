@@ -232,6 +232,7 @@ class Poller:
         if self._pending_task is None or self._pending_task.done():
             self._pending_task = self._spawn(self.manager.deliver_pending(), "deliver pending")
         card_refresh.start_due(self.manager)  # time left on cards, on its own schedule
+        await self.manager.intents.settle_open()  # purchases whose answer was lost
         async with self.manager.db() as session:
             active = await ActivationRepo(session).active()
             codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)

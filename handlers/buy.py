@@ -23,7 +23,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
 from bot import prices as px
-from bot.activations import ActivationManager, PurchaseLost
+from bot.activations import ActivationManager, PurchaseLost, PurchasePending
 from bot.catalog import Catalog
 from bot.koala import (
     BadKey,
@@ -43,10 +43,18 @@ from bot.money import money
 from bot.prices import PriceCache
 from bot.texts import Translator
 from handlers import keyboards_buy as kb
-from handlers.callbacks import ANY_COUNTRY, ActCb, BuyCb, CountryCb, ProviderCb, ServiceCb
+from handlers.callbacks import (
+    ANY_COUNTRY,
+    ActCb,
+    BuyCb,
+    CountryCb,
+    IntentCb,
+    ProviderCb,
+    ServiceCb,
+)
 from handlers.keys import looks_like_key
 from storage.models import User
-from storage.repo import AccountRepo, ActivationRepo, UserRepo
+from storage.repo import INTENT_ADOPTED, AccountRepo, ActivationRepo, IntentRepo, UserRepo
 
 log = logging.getLogger(__name__)
 
@@ -500,6 +508,16 @@ async def buy(ctx: BuyContext, query: CallbackQuery, cb: BuyCb) -> None:
         return
     guard.busy.add(cb.o)  # before any await: a concurrent tap must see it
     try:
+        # A purchase whose outcome is still being checked blocks this menu and this
+        # service in the chat: a second one could charge twice (it survives restarts).
+        intents = IntentRepo(ctx.accounts.session)
+        if await intents.blocking(message.chat.id, cb.svc, message.message_id) is not None:
+            await query.answer(t("buy.still_checking"), show_alert=True)
+            return
+        last = await intents.last_on_message(message.chat.id, message.message_id)
+        if last is not None and last.state == INTENT_ADOPTED:  # also true after a restart
+            await query.answer(t("buy.already_bought"))
+            return
         account = await ctx.accounts.current(ctx.owner_id)
         if ctx.accounts.usable_key(account) is None:
             await query.answer()
@@ -516,15 +534,21 @@ async def buy(ctx: BuyContext, query: CallbackQuery, cb: BuyCb) -> None:
             activation = await ctx.manager.purchase(
                 account=account, chat_id=message.chat.id, buyer_id=query.from_user.id,
                 service=cb.svc, country=None if cb.country == ANY_COUNTRY else cb.country,
-                max_price=max_price, provider_id=cb.provider or None)
+                max_price=max_price, provider_id=cb.provider or None,
+                menu_message_id=message.message_id)
         except KoalaError as exc:
-            if isinstance(exc, PurchaseLost):
+            if isinstance(exc, PurchaseLost) and not isinstance(exc, PurchasePending):
                 guard.mark_done(*spot)  # a number may exist: never re-buy from here
+            # PurchasePending: the open intent blocks this menu until it is settled.
             await purchase_failed(ctx, query, cb, exc, ctx.manager.api_key(account))
             return
         guard.mark_done(*spot)
         ctx.prices.invalidate(cb.svc)  # the stock changed
-        await show(ctx, query, t("buy.bought"))
+        try:
+            await show(ctx, query, t("buy.bought"))
+        except TelegramAPIError as exc:
+            # E.g. a long 429: the card below is what matters, it must still be sent.
+            log.info("'bought' not shown on the menu: %s", exc)
         await ctx.manager.send_card(activation)
     finally:
         guard.busy.discard(cb.o)
@@ -540,7 +564,11 @@ async def purchase_failed(ctx: BuyContext, query: CallbackQuery, cb: BuyCb, exc:
     currency = await _currency(ctx)
     if isinstance(exc, WrongMaxPrice | NoNumbers | TransientError):
         ctx.prices.invalidate(svc)  # what the menus showed is out of date
-    if isinstance(exc, PurchaseLost):
+    if isinstance(exc, PurchasePending):
+        # Not a failure: the settler (bot/intents.py) keeps looking and edits this message.
+        log.warning("purchase of %s outcome unknown, checking: %s", svc, exc.text)
+        await show(ctx, query, t("buy.checking", service=name))
+    elif isinstance(exc, PurchaseLost):
         log.warning("purchase of %s outcome unknown: %s", svc, exc.text)
         await show(ctx, query, t("buy.lost"), kb.other_service(t, o))
     elif isinstance(exc, TransientError):
@@ -605,3 +633,33 @@ async def on_buy_again(query: CallbackQuery, callback_data: ActCb, ctx: BuyConte
         await countries(ctx, query, o, a.service, new=True)
         return
     await confirm(ctx, query, o, a.service, country, 0, key=key, offers=offers, new=True)
+
+
+# --- "which of these numbers is yours?" after a lost purchase answer -----------------
+
+
+@router.callback_query(IntentCb.filter())
+async def on_intent(query: CallbackQuery, callback_data: IntentCb, ctx: BuyContext) -> None:
+    cb, t = callback_data, ctx.t
+    intent = await IntentRepo(ctx.accounts.session).get(cb.id)
+    message = query.message
+    if intent is None or message is None:
+        await query.answer(t("buy.intent_gone"), show_alert=True)
+        return
+    if intent.buyer_id != query.from_user.id or intent.chat_id != message.chat.id:
+        await query.answer(t("common.not_yours"), show_alert=True)
+        return
+    settler = ctx.manager.intents
+    if cb.action == "none":
+        await query.answer()
+        if await settler.decline(cb.id):
+            await show(ctx, query, t("buy.intent_declined",
+                                     service=ctx.catalog.service_name(intent.service)),
+                       kb.other_service(t, intent.buyer_id))
+        return
+    activation = await settler.pick(cb.id, cb.aid)
+    if activation is None:
+        await query.answer(t("buy.intent_gone"), show_alert=True)
+        return
+    await query.answer()
+    ctx.prices.invalidate(intent.service)

@@ -68,3 +68,11 @@ class SettingsCb(CallbackData, prefix="st"):
     o: int
     value: str = ""
 
+
+
+class IntentCb(CallbackData, prefix="pi"):
+    """The answer to "which of these numbers did you buy?" after a lost purchase answer."""
+
+    action: str  # pick | none
+    id: int  # the purchase intent
+    aid: int = 0  # pick: the provider's activation id

@@ -103,3 +103,33 @@ class GroupSettings(SQLModel, table=True):
     members_can_buy: bool = True
     member_limit: float | None = None  # spending cap per member, in the account's currency
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PurchaseIntent(SQLModel, table=True):
+    """A purchase about to be sent to the provider, recorded BEFORE the request.
+
+    getNumberV2 may charge even when its answer never arrives (time-out, crash): the
+    intent stays "open" until the outcome is known, then becomes "adopted" (the number
+    found and recorded), "none" (certainly nothing bought) or "ambiguous" (several
+    numbers could be it: the user is asked which).
+    """
+
+    __tablename__ = "purchase_intents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="accounts.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    buyer_id: int = Field(sa_type=BigInteger)
+    service: str = Field(max_length=32)
+    country: int | None = None  # None: any country
+    operator: int | None = None  # the provider id (providerIds) asked for, if any
+    max_price: float | None = None
+    # Provider activation ids listed just before the request (comma-separated; None: the
+    # list could not be read): none of them can be this purchase.
+    known_before: str | None = None
+    requested_at: datetime = Field(default_factory=utcnow)
+    state: str = Field(default="open", max_length=16, index=True)
+    message_id: int | None = None  # the menu message that said "Buying…"
+    candidates: str | None = None  # ambiguous: provider ids offered to the user
+    activation_id: int | None = None  # adopted: our activation row id
+    settled_at: datetime | None = None

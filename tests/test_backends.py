@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from bot.app import build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
-from storage.db import alembic_config
 from tests.conftest import DEMO_KEY, Person, make_settings
+from tests.test_storage import head_revision
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -70,7 +69,7 @@ async def test_bot_runs_on_postgresql(tmp_path: Path, provider: ProviderSandbox,
             head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         assert DEMO_KEY not in stored
         # The newest migration, whichever it is (engineers add them in parallel).
-        assert head == ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert head == head_revision()
     finally:
         await close_app(app)
 

@@ -574,3 +574,36 @@ def test_demo_catalogue() -> None:
     again.load_demo_catalogue()
     assert {k: o.count for k, o in again._offers.items()} == {
         k: o.count for k, o in offers.items()}
+
+
+async def test_delayed_answer_executes_after_or_before_the_hold(api: Api) -> None:
+    async def arrived(n: int) -> None:
+        for _ in range(3000):  # up to 30 s on a loaded machine
+            if api.sb.calls("getNumberV2") >= n:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the request did not arrive")
+
+    api.sb.delay_answers(1.0, actions={"getNumberV2"})
+    pending = asyncio.ensure_future(api.json("getNumberV2", service="tg", country=0))
+    await arrived(1)
+    assert api.sb.activations == []  # held, not executed yet
+    answer = await pending
+    assert [a.id for a in api.sb.activations] == [answer["activationId"]]
+    api.sb.delay_answers(5.0, actions={"getNumberV2"}, execute_first=True)
+    pending = asyncio.ensure_future(api.json("getNumberV2", service="tg", country=0))
+    await arrived(2)
+    assert len(api.sb.activations) == 2  # charged at once, answered late
+    assert not pending.done()
+    pending.cancel()
+    assert api.sb.balance(KEY) == 50.0
+
+
+async def test_web_panel_purchase(api: Api) -> None:
+    act = api.sb.buy_in_panel(KEY, "tg", 16)
+    assert (act.country, act.cost) == (16, 40.0)
+    assert api.sb.balance(KEY) == 60.0
+    listed = await api.json("getActiveActivations")
+    assert [row["activationId"] for row in listed] == [str(act.id)]
+    with pytest.raises(ValueError, match="NO_NUMBERS"):
+        api.sb.buy_in_panel(KEY, "tg", 6)

@@ -251,6 +251,7 @@ class ProviderSandbox:
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self.base_url: str | None = None
+        self._slow: list[tuple[_FaultRule, float, bool]] = []  # see delay_answers
 
     # ------------------------------------------------------------------ state
 
@@ -373,6 +374,40 @@ class ProviderSandbox:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._slow.clear()
+
+    def delay_answers(self, seconds: float, *, actions: set[str], count: int | None = 1,
+                      execute_first: bool = False) -> None:
+        """Hold the next `count` matching requests `seconds` before answering. The request
+        is executed after the hold (a provider slower than the client's time-out that
+        still charges), or before it with `execute_first` (executed at once, answered
+        late). A client that gave up, or a bot killed meanwhile, never reads the answer."""
+        self._slow.append((_FaultRule("slow", 1, count, frozenset(actions)), seconds,
+                           execute_first))
+
+    def buy_in_panel(self, api_key: str, service: str, country: int) -> SandboxActivation:
+        """A purchase made on the same key outside the bot (the provider's web panel)."""
+        answer = self._get_number(api_key, {"service": service, "country": str(country)},
+                                  v2=True)
+        if answer.error:
+            raise ValueError(f"panel purchase refused: {answer.body}")
+        assert isinstance(answer.body, dict)
+        return self._activations[int(str(answer.body["activationId"]))]
+
+    async def _slow_answer(self, action: str, params: dict[str, str]) -> web.Response | None:
+        """Serve a request caught by delay_answers; None when no hold applies."""
+        hold = next(((seconds, first) for rule, seconds, first in self._slow
+                     if rule.fires(action)), None)
+        if hold is None:
+            return None
+        seconds, execute_first = hold
+        answer = self._dispatch(action, params) if execute_first else None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        if answer is None:
+            self._expire()
+            answer = self._dispatch(action, params)
+        return self._render(answer)
 
     def disable_action(self, action: str) -> None:
         self._disabled.add(action)
@@ -713,6 +748,9 @@ class ProviderSandbox:
         error = next((text for r, text in self._error_rules if r.fires(action)), None)
         if error is not None:
             return self._render(_err(error))
+        slow = await self._slow_answer(action, params)
+        if slow is not None:
+            return slow
         rule = next((r for r in self._faults if r.fires(action)), None)
         if rule is not None:
             self._fault_log.append((action, rule.kind))

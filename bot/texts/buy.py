@@ -111,4 +111,46 @@ TEXTS: dict[str, tuple[str, str]] = {
                  "number was bought. Check /active in a minute before buying again.",
                  "KoalaSMS не подтвердил покупку, и мне не удалось проверить, куплен ли "
                  "номер. Загляните в /active через минуту, прежде чем покупать снова."),
+    # a purchase whose answer was lost (bot/intents.py)
+    "buy.checking": (
+        "⏳ KoalaSMS did not confirm the {service} purchase in time. I am checking whether "
+        "the number was bought: it may appear within a minute. Please don't buy again "
+        "meanwhile; I will update this message.",
+        "⏳ KoalaSMS не подтвердил покупку {service} вовремя. Проверяю, куплен ли номер: "
+        "он может появиться в течение минуты. Пожалуйста, не покупайте снова; я обновлю "
+        "это сообщение.",
+    ),
+    "buy.still_checking": (
+        "The previous purchase is still being checked. Wait for its answer before buying again.",
+        "Предыдущая покупка ещё проверяется. Дождитесь ответа, прежде чем покупать снова.",
+    ),
+    "buy.intent_none": (
+        "KoalaSMS did not confirm the {service} purchase, and no new number appeared on your "
+        "account: nothing was bought. You can try again.",
+        "KoalaSMS не подтвердил покупку {service}, и новый номер на аккаунте не появился: "
+        "ничего не куплено. Можно попробовать ещё раз.",
+    ),
+    "buy.intent_unknown": (
+        "I couldn't check whether the {service} number was bought. Check /active and your "
+        "KoalaSMS balance before buying again.",
+        "Мне не удалось проверить, куплен ли номер {service}. Проверьте /active и баланс "
+        "KoalaSMS, прежде чем покупать снова.",
+    ),
+    "buy.intent_ask": (
+        "KoalaSMS did not confirm the {service} purchase, and several new {service} numbers "
+        "appeared on your account (some may have been bought elsewhere with the same key). "
+        "Which one did you buy here?",
+        "KoalaSMS не подтвердил покупку {service}, а на аккаунте появилось несколько новых "
+        "номеров {service} (часть могла быть куплена в другом месте тем же ключом). "
+        "Какой из них вы купили здесь?",
+    ),
+    "buy.btn.intent_none": ("None of these", "Ни один из них"),
+    "buy.intent_declined": (
+        "OK: none of these numbers is taken as this purchase, and I leave them alone. "
+        "Manage them on the KoalaSMS website.",
+        "Хорошо: ни один из этих номеров не считается этой покупкой, я их не трогаю. "
+        "Управляйте ими на сайте KoalaSMS.",
+    ),
+    "buy.intent_gone": ("That number is no longer available to choose.",
+                        "Этот номер больше нельзя выбрать."),
 }
