@@ -49,3 +49,38 @@ async def test_non_text_messages_in_a_group_are_left_alone_unless_addressed(
     await group.wait_for("I read text only")
     await group.wait_idle()
     assert _went_wrong(group) == [], group.transcript()
+
+
+# --- forged button data -------------------------------------------------------------------
+
+HUGE_IDS = (2**31, 2**63, 2**64, int("9" * 50))
+
+
+async def _press_forged(chat: EmuChat, data: str) -> str:
+    """Press a button with forged data on the newest bot message; the toast's text."""
+    result = await chat.press_data(data, chat.last.message_id)
+    return result.text or ""
+
+
+async def test_forged_huge_activation_ids_are_answered_not_found(
+        app: App, alice_with_key: Person) -> None:
+    chat = alice_with_key.chat
+    for n in HUGE_IDS:
+        for action in ("cancel", "another", "done", "again"):
+            toast = await _press_forged(chat, f"a:{action}:{n}")
+            assert "not in my records" in toast, (action, n, chat.transcript())
+    await chat.wait_idle()
+    assert _went_wrong(chat) == [], chat.transcript()
+
+
+async def test_forged_huge_numbers_in_menus_do_not_crash(
+        app: App, alice_with_key: Person) -> None:
+    chat = alice_with_key.chat
+    me = alice_with_key.user.id
+    for n in HUGE_IDS[1:]:
+        for data in (f"h:page:{me}:{n}", f"c:page:{me}:tg:{n}:p:-1:", f"c:pick:{me}:tg:0:p:{n}:",
+                     f"p:{me}:tg:0:{n}", f"b:show:{me}:tg:{n}::0", f"s:page:{n}:0::",
+                     f"k:balance:{n}", f"st:menu:{n}:"):
+            await _press_forged(chat, data)
+    await chat.wait_idle()
+    assert _went_wrong(chat) == [], chat.transcript()
