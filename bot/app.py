@@ -23,6 +23,7 @@ from bot.commands import publish_commands
 from bot.config import Settings
 from bot.flood import RetryAfterMiddleware
 from bot.koala import KoalaClient
+from bot.limits import CallbackAnswerLimit
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
@@ -57,6 +58,7 @@ class App:
 def make_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
     session.middleware(RetryAfterMiddleware())
+    session.middleware(CallbackAnswerLimit())
     return Bot(
         token=settings.BOT_TOKEN.get_secret_value(),
         session=session,

@@ -10,12 +10,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.activations import ActivationManager, Outcome, Result
 from bot.cards import clock, money, user_tz
+from bot.limits import cut
 from bot.texts import Translator
 from handlers.callbacks import ActCb
 from storage.models import Activation, User
 from storage.repo import ActivationRepo
 
 router = Router(name="activations")
+
+REASON_LIMIT = 120  # characters of a provider's refusal quoted in a toast (limit: 200)
 
 
 @router.message(Command("active"))
@@ -72,7 +75,8 @@ def _answer_text(result: Result, t: Translator, user: User | None) -> tuple[str,
         case Outcome.TRANSIENT:
             return t("act.transient"), True
         case Outcome.REFUSED:
-            return t("act.failed", text=result.text or price), True
+            # The provider's words can be long: cut them so the toast keeps its ending.
+            return t("act.failed", text=cut(result.text or price, REASON_LIMIT)), True
     return "", False
 
 

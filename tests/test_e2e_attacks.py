@@ -3,9 +3,18 @@ texts and codes, a provider that hangs or leaks the key into its error texts."""
 
 from __future__ import annotations
 
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+
 from bot.app import App
+from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import MEDIA_KINDS, EmuChat, TelegramEmulator
-from tests.conftest import Person
+from storage.models import Activation, utcnow
+from storage.repo import AccountRepo
+from tests.conftest import DEMO_KEY, Person
 
 WENT_WRONG = "Something went wrong"
 
@@ -13,6 +22,20 @@ WENT_WRONG = "Something went wrong"
 def _went_wrong(chat: EmuChat) -> list[str]:
     return [m.text for m in chat.bot_messages if WENT_WRONG in m.text] + [
         c.text or "" for c in chat.callbacks if WENT_WRONG in (c.text or "")]
+
+
+async def buy_number(app: App, person: Person, service: str = "tg",
+                     country: int = 0) -> Activation:
+    """A running activation with its card in the chat (bought the way the buttons do)."""
+    async with app.db() as session:
+        account = await AccountRepo(session, app.keybox).current(person.user.id)
+    assert account is not None
+    a = await app.manager.purchase(account=account, chat_id=person.chat.id,
+                                   buyer_id=person.user.id, service=service,
+                                   country=country, max_price=None)
+    a = await app.manager.send_card(a)
+    await person.chat.wait_for("Waiting for the SMS")
+    return a
 
 
 # --- non-text messages ------------------------------------------------------------------
@@ -84,3 +107,54 @@ async def test_forged_huge_numbers_in_menus_do_not_crash(
             await _press_forged(chat, data)
     await chat.wait_idle()
     assert _went_wrong(chat) == [], chat.transcript()
+
+
+# --- the provider's error texts -----------------------------------------------------------
+
+
+async def test_an_error_text_quoting_the_key_is_neither_logged_nor_shown(
+        app: App, alice_with_key: Person, provider: ProviderSandbox,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    chat = alice_with_key.chat
+    provider.answer_with(
+        "getBalance", json.dumps({"status": "error",
+                                  "message": f"Key {DEMO_KEY} is suspended for abuse"}))
+    await chat.send("/balance")
+    shown = await chat.wait_for("suspended")
+    assert DEMO_KEY not in shown.text and DEMO_KEY not in (shown.html or "")
+    # The confirm screen reads the balance too, and logs why it is missing.
+    await chat.send("/buy")
+    await chat.wait_for("Choose a service")
+    await chat.press("Telegram")
+    await chat.wait_for("Telegram")
+    me = alice_with_key.user.id
+    await chat.press_data(f"b:show:{me}:tg:0::0", chat.last.message_id)
+    await chat.wait_for("Confirm the purchase")
+    await chat.wait_idle()
+    for message in chat.messages:
+        if message.from_bot:
+            assert DEMO_KEY not in message.text and DEMO_KEY not in (message.html or "")
+    assert DEMO_KEY not in caplog.text
+
+
+async def test_a_long_refusal_fits_in_the_button_answer_without_the_key(
+        app: App, alice_with_key: Person, provider: ProviderSandbox,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    chat = alice_with_key.chat
+    a = await buy_number(app, alice_with_key)
+    provider.advance(150)  # the cancel window is open
+    app.manager.clock = lambda: utcnow() + timedelta(seconds=150)
+    reason = f"Cancel refused for key {DEMO_KEY}: " + "the operator is busy. " * 15
+    provider.answer_with("setStatus", json.dumps({"status": "error", "message": reason}))
+    card = chat.message(a.card_message_id or 0)
+    assert card is not None
+    toast = await chat.press("Cancel", message=card)
+    assert toast.text and "KoalaSMS refused" in toast.text, chat.transcript()
+    assert len(toast.text) <= 200 and "Nothing changed" in toast.text
+    assert DEMO_KEY not in toast.text
+    assert DEMO_KEY not in caplog.text
+    await chat.wait_idle()
+    assert _went_wrong(chat) == [], chat.transcript()
+    assert all(len(c.text or "") <= 200 for c in chat.callbacks)

@@ -10,7 +10,7 @@ from typing import TypeVar
 import aiohttp
 
 from bot.koala import parse
-from bot.koala.errors import BadAction, TransientError
+from bot.koala.errors import BadAction, Banned, KoalaError, TransientError
 from bot.koala.models import ActiveActivation, CountryOffer, Purchase, StatusResult
 from bot.redact import redact
 
@@ -105,13 +105,22 @@ class KoalaClient:
             raise TransientError(f"{action}: provider answered HTTP {status}")
         return decoded
 
+    async def _once(self, api_key: str, action: str, parser: Callable[[parse.Body], T],
+                    params: dict[str, object] | None = None, *, write: bool = False) -> T:
+        """One request and its parsing; no error leaves here with the key in its text."""
+        try:
+            return parser(await self._call(api_key, action, params, write=write))
+        except KoalaError as exc:
+            _scrub(exc, api_key)
+            raise
+
     async def _read(self, api_key: str, action: str, parser: Callable[[parse.Body], T],
                     **params: object) -> T:
         """A read-only call: retried on transient faults, since repeating it is harmless."""
         attempt = 0
         while True:
             try:
-                return parser(await self._call(api_key, action, params))
+                return await self._once(api_key, action, parser, params)
             except TransientError as exc:
                 if attempt >= self._retries:
                     raise
@@ -155,7 +164,7 @@ class KoalaClient:
     ) -> Purchase:
         params = self._purchase_params(service, country, max_price, provider_ids,
                                        except_provider_ids)
-        return parse.parse_number_v1(await self._call(api_key, "getNumber", params, write=True))
+        return await self._once(api_key, "getNumber", parse.parse_number_v1, params, write=True)
 
     async def get_number_v2(
         self,
@@ -169,15 +178,16 @@ class KoalaClient:
     ) -> Purchase:
         params = self._purchase_params(service, country, max_price, provider_ids,
                                        except_provider_ids)
-        return parse.parse_number_v2(await self._call(api_key, "getNumberV2", params, write=True))
+        return await self._once(api_key, "getNumberV2", parse.parse_number_v2, params,
+                                write=True)
 
     # --- activation life ------------------------------------------------------------------
 
     async def set_status(self, api_key: str, activation_id: int, status: int) -> str:
         """Returns the ACCESS_* answer; sent once (the caller decides about retrying)."""
-        body = await self._call(api_key, "setStatus", {"id": activation_id, "status": status},
-                               write=True)
-        return parse.parse_set_status(body)
+        answer = await self._once(api_key, "setStatus", parse.parse_set_status,
+                                  {"id": activation_id, "status": status}, write=True)
+        return redact(answer, api_key)  # callers may show an unexpected answer
 
     async def get_status(self, api_key: str, activation_id: int) -> StatusResult:
         return await self._read(api_key, "getStatus", parse.parse_status, id=activation_id)
@@ -227,6 +237,15 @@ class KoalaClient:
                 log.info("provider has no getPricesV3; using getPrices from now on")
                 self.has_prices_v3 = False
         return await self.get_prices(api_key, service, country)
+
+
+def _scrub(exc: KoalaError, api_key: str) -> None:
+    """The provider's own words may quote the key ("key abc... is blocked"); they go on to
+    logs and chats, so the key is masked in them here, where it is known."""
+    exc.text = redact(exc.text, api_key)
+    exc.args = (exc.text,)
+    if isinstance(exc, Banned) and exc.until:
+        exc.until = redact(exc.until, api_key)
 
 
 def _price(value: float) -> str:

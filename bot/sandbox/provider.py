@@ -241,6 +241,10 @@ class ProviderSandbox:
         self._style = dict.fromkeys(STYLE_FLAGS, False)
         self._requests: list[tuple[str, dict[str, str]]] = []
         self._fault_log: list[tuple[str, str]] = []
+        self._canned: dict[str, str] = {}  # action -> raw body answered instead
+        self._held: set[str] = set()  # actions whose requests wait for release()
+        self._release = asyncio.Event()
+        self.holding = 0  # requests being held right now
         self._country_names = _load_country_names()
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -359,6 +363,25 @@ class ProviderSandbox:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+
+    def answer_with(self, action: str, body: str | None) -> None:
+        """Answer every request for `action` with this raw body (None: normal answers
+        again), e.g. an error text of the provider's own wording."""
+        if body is None:
+            self._canned.pop(action, None)
+        else:
+            self._canned[action] = body
+
+    def hold(self, *actions: str) -> None:
+        """Requests for these actions hang (no answer) until release(): a provider that
+        hangs, for as long as a test needs, not a fixed time."""
+        self._held.update(actions)
+        self._release = asyncio.Event()
+
+    def release(self) -> None:
+        """Let held requests go on (they are then answered normally)."""
+        self._held.clear()
+        self._release.set()
 
     def disable_action(self, action: str) -> None:
         self._disabled.add(action)
@@ -690,6 +713,16 @@ class ProviderSandbox:
         action = params.get("action", "")
         self._requests.append(
             (action, {k: v for k, v in params.items() if k not in ("api_key", "action")}))
+        if action in self._held:
+            self.holding += 1
+            try:
+                await asyncio.wait_for(self._release.wait(), self.fault_timeout)
+            except TimeoutError:
+                return web.Response(status=504, text="Gateway Timeout")
+            finally:
+                self.holding -= 1
+        if action in self._canned:
+            return web.Response(text=self._canned[action], content_type="text/html")
         rule = next((r for r in self._faults if r.fires(action)), None)
         if rule is not None:
             self._fault_log.append((action, rule.kind))
@@ -776,6 +809,7 @@ class ProviderSandbox:
 
     async def stop(self) -> None:
         self._stopping.set()
+        self._release.set()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
