@@ -7,12 +7,20 @@ from datetime import UTC, datetime, timedelta, timezone
 from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import Catalog
+from bot.limits import MESSAGE_LIMIT, cut, units, visible_units
 from bot.texts import Raw, Translator, esc
 from handlers.callbacks import ActCb
 from storage.models import Activation, Code, User
 from storage.states import ActivationState
 
 CURRENCY_SIGNS = {643: "₽", 840: "$", 978: "€", 156: "¥", 826: "£"}
+
+# A code is a few characters; a provider may still send a whole sentence as the "code".
+# Lists (cards, history) show this much of each, the code message more; nothing is lost:
+# the copy button and the file carry the rest.
+CODE_IN_LIST = 64
+CODE_SHOWN = 512
+_NOTE_ROOM = 200  # room kept in a code message for the line that points to the file
 
 # Without a time-zone setting, Russian speakers most likely live on Moscow time.
 _DEFAULT_OFFSET = {"ru": 180}
@@ -65,7 +73,7 @@ def card_text(a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
     if buyer:
         lines.append(t("act.buyer", buyer=buyer))
     if codes:
-        shown = ", ".join(f"<code>{esc(c.code)}</code>" for c in codes)
+        shown = ", ".join(f"<code>{esc(cut(c.code, CODE_IN_LIST))}</code>" for c in codes)
         lines.append(t("act.codes" if len(codes) == 1 else "act.codes_many", codes=Raw(shown)))
     if state == ActivationState.WAITING:
         lines.append(t("act.times", cancel_at=clock(a.cancel_at, tz), ends_at=clock(a.ends_at, tz)))
@@ -102,12 +110,35 @@ def card_markup(a: Activation, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def code_message(a: Activation, code: Code, t: Translator,
+                 catalog: Catalog) -> tuple[str, str | None]:
+    """The code message, within Telegram's 4096 characters, and the full SMS when the
+    message had to cut it (it then goes along as a file), else None."""
+    head = t("act.code_msg", service=catalog.service_name(a.service),
+             phone=phone_display(a.phone), code=cut(code.code, CODE_SHOWN))
+    sms = (code.text or "").strip()
+    if sms == code.code.strip():
+        sms = ""
+    cut_code = units(code.code) > CODE_SHOWN
+    room = MESSAGE_LIMIT - visible_units(head) - _NOTE_ROOM
+    if not sms:
+        if not cut_code:
+            return head, None
+        return f"{head}\n{t('act.sms_in_file')}", code.code
+    if units(sms) <= room and not cut_code:
+        return f"{head}\n{t('act.sms_text', text=sms)}", None
+    full = sms if not cut_code else f"{code.code}\n\n{sms}"
+    return (f"{head}\n{t('act.sms_text', text=cut(sms, room))}\n{t('act.sms_in_file')}",
+            full)
+
+
 def code_text(a: Activation, code: Code, t: Translator, catalog: Catalog) -> str:
-    text = t("act.code_msg", service=catalog.service_name(a.service),
-             phone=phone_display(a.phone), code=code.code)
-    if code.text and code.text.strip() != code.code:
-        text += "\n" + t("act.sms_text", text=code.text.strip()[:3500])
-    return text
+    return code_message(a, code, t, catalog)[0]
+
+
+def code_plain(code: Code, t: Translator) -> str:
+    """The least a code message can be, for when the full one was refused."""
+    return t("act.code_plain", code=cut(code.code, CODE_SHOWN))
 
 
 def code_markup(code: Code, t: Translator) -> InlineKeyboardMarkup:

@@ -17,6 +17,7 @@ from bot.app import build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from tests.conftest import DEMO_KEY, Person, make_settings
+from tests.test_storage import head_revision
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -67,7 +68,7 @@ async def test_bot_runs_on_postgresql(tmp_path: Path, provider: ProviderSandbox,
             stored = (await conn.execute(text("SELECT key_encrypted FROM accounts"))).scalar_one()
             head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         assert DEMO_KEY not in stored
-        assert head == "0001"
+        assert head == head_revision()
     finally:
         await close_app(app)
 

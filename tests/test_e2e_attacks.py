@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.app import App
+from bot.app import App, build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
-from bot.sandbox.telegram import MEDIA_KINDS, EmuChat, TelegramEmulator
+from bot.sandbox.telegram import MEDIA_KINDS, EmuChat, EmuMessage, TelegramEmulator
 from storage.models import Activation, utcnow
-from storage.repo import AccountRepo
-from tests.conftest import DEMO_KEY, Person
+from storage.repo import AccountRepo, CodeRepo
+from tests.conftest import DEMO_KEY, Person, make_settings
+from tests.helpers_time import ticks
+from tests.test_backends import needs_postgres, pg_database  # noqa: F401  (a fixture)
 
 WENT_WRONG = "Something went wrong"
 
@@ -122,7 +125,8 @@ async def test_an_error_text_quoting_the_key_is_neither_logged_nor_shown(
                                   "message": f"Key {DEMO_KEY} is suspended for abuse"}))
     await chat.send("/balance")
     shown = await chat.wait_for("suspended")
-    assert DEMO_KEY not in shown.text and DEMO_KEY not in (shown.html or "")
+    assert DEMO_KEY not in shown.text
+    assert DEMO_KEY not in (shown.html or "")
     # The confirm screen reads the balance too, and logs why it is missing.
     await chat.send("/buy")
     await chat.wait_for("Choose a service")
@@ -134,7 +138,8 @@ async def test_an_error_text_quoting_the_key_is_neither_logged_nor_shown(
     await chat.wait_idle()
     for message in chat.messages:
         if message.from_bot:
-            assert DEMO_KEY not in message.text and DEMO_KEY not in (message.html or "")
+            assert DEMO_KEY not in message.text
+            assert DEMO_KEY not in (message.html or "")
     assert DEMO_KEY not in caplog.text
 
 
@@ -151,10 +156,122 @@ async def test_a_long_refusal_fits_in_the_button_answer_without_the_key(
     card = chat.message(a.card_message_id or 0)
     assert card is not None
     toast = await chat.press("Cancel", message=card)
-    assert toast.text and "KoalaSMS refused" in toast.text, chat.transcript()
-    assert len(toast.text) <= 200 and "Nothing changed" in toast.text
+    assert toast.text, chat.transcript()
+    assert "KoalaSMS refused" in toast.text, chat.transcript()
+    assert len(toast.text) <= 200
+    assert "Nothing changed" in toast.text
     assert DEMO_KEY not in toast.text
     assert DEMO_KEY not in caplog.text
     await chat.wait_idle()
     assert _went_wrong(chat) == [], chat.transcript()
     assert all(len(c.text or "") <= 200 for c in chat.callbacks)
+
+
+# --- long codes and long SMS --------------------------------------------------------------
+
+LONG_CODE = "https://t.example/verify?token=" + "Ab3" * 16 + "-end"  # 82 characters
+
+
+def _code_messages(chat: EmuChat) -> list[EmuMessage]:
+    return [m for m in chat.bot_messages if m.text.startswith("🔑")]
+
+
+async def _long_code_is_delivered_once(app: App, person: Person,
+                                       provider: ProviderSandbox) -> None:
+    chat = person.chat
+    a = await buy_number(app, person)
+    provider.deliver_sms(a.provider_id, LONG_CODE, f"Open {LONG_CODE} to sign in")
+    message = await chat.wait_for(lambda m: m.text.startswith("🔑"), timeout=10)
+    assert LONG_CODE in message.text
+    assert message.button("Copy code")["copy_text"]["text"] == LONG_CODE
+    await ticks(app, 5, timeout=20)
+    await chat.wait_idle()
+    assert len(_code_messages(chat)) == 1, chat.transcript()
+    async with app.db() as session:
+        codes = await CodeRepo(session).for_activation(a.id or 0)
+    assert [(c.code, c.delivered) for c in codes] == [(LONG_CODE, True)]
+    await chat.send("/history")
+    await chat.wait_for("History")
+
+
+async def test_a_long_code_is_delivered_once_on_sqlite(
+        app: App, alice_with_key: Person, provider: ProviderSandbox) -> None:
+    await _long_code_is_delivered_once(app, alice_with_key, provider)
+
+
+@needs_postgres
+async def test_a_long_code_is_delivered_once_on_postgresql(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator, alice: Person,
+        pg_database: str) -> None:  # noqa: F811  (the fixture imported above)
+    app = await build_app(make_settings(tmp_path, provider, tg, DATABASE_URL=pg_database),
+                          koala_timeout=3.0, koala_backoff=0.01, reconcile_delay=0.05)
+    try:
+        async with running(app, polling_timeout=1):
+            await alice.chat.send(f"/key {DEMO_KEY}")
+            await alice.chat.wait_for("100.00")
+            await _long_code_is_delivered_once(app, alice, provider)
+    finally:
+        await close_app(app)
+
+
+async def test_an_sms_too_long_for_a_message_comes_cut_with_the_whole_as_a_file(
+        app: App, alice_with_key: Person, provider: ProviderSandbox,
+        tg: TelegramEmulator) -> None:
+    chat = alice_with_key.chat
+    sms = "Your code is 481516. " + "Ignore this long legal notice & <terms>. " * 110
+    assert len(sms) > 4500
+    a = await buy_number(app, alice_with_key)
+    # Some providers give the whole SMS as the "code" when they cannot find one in it.
+    provider.deliver_sms(a.provider_id, sms.strip(), sms)
+    message = await chat.wait_for(lambda m: m.text.startswith("🔑"), timeout=10)
+    assert len(message.text) <= 4096
+    assert "whole of it is in the file below" in message.text
+    document = await chat.wait_for(lambda m: m.document is not None, timeout=10)
+    assert document.document is not None
+    assert document.document.data.decode("utf-8") == sms.strip()
+    assert document.reply_to == message.message_id
+    # A second SMS: a short code with a long text.
+    await chat.press("Another code", message=chat.message(a.card_message_id or 0))
+    provider.deliver_sms(a.provider_id, "271828", sms)
+    second = await chat.wait_for(lambda m: m.text.startswith("🔑") and "271828" in m.text,
+                                 timeout=10)
+    assert len(second.text) <= 4096
+    assert "file below" in second.text
+    await chat.wait_for(lambda m: m.document is not None and m.reply_to == second.message_id,
+                        timeout=10)
+    await ticks(app, 5, timeout=20)
+    await chat.wait_idle()
+    assert len(_code_messages(chat)) == 2, chat.transcript()
+    assert tg.count("sendDocument", chat.id) == 2
+    await chat.send("/history")
+    page = await chat.wait_for("History")
+    assert "481516" in page.text
+    assert len(page.text) <= 4096
+    card = chat.message(a.card_message_id or 0)
+    assert card is not None
+    assert "271828" in card.text
+    assert _went_wrong(chat) == [], chat.transcript()
+
+
+async def test_a_code_message_telegram_refuses_is_not_sent_again_and_again(
+        app: App, alice_with_key: Person, provider: ProviderSandbox,
+        tg: TelegramEmulator) -> None:
+    chat = alice_with_key.chat
+    a = await buy_number(app, alice_with_key)
+    # Telegram refuses the code message for good (here: its copy button).
+    chat.refuse("Bad Request: COPY_TEXT_INVALID",
+                when=lambda params: "copy_text" in json.dumps(params.get("reply_markup")))
+    provider.deliver_sms(a.provider_id, "123456")
+    bare = await chat.wait_for(lambda m: "123456" in m.text and m.text.startswith("🔑"),
+                               timeout=10)
+    assert bare.reply_markup is None
+    refused = len([r for r in tg.calls("sendMessage", chat.id) if r.status == 400])
+    assert refused == 1
+    await ticks(app, 5, timeout=20)
+    await chat.wait_idle()
+    assert len([r for r in tg.calls("sendMessage", chat.id) if r.status == 400]) == 1
+    assert len(_code_messages(chat)) == 1, chat.transcript()
+    async with app.db() as session:
+        codes = await CodeRepo(session).for_activation(a.id or 0)
+    assert [(c.code, c.delivered, c.message_id) for c in codes] == [
+        ("123456", True, bare.message_id)]

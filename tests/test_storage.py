@@ -521,3 +521,17 @@ def test_state_sets() -> None:
     assert not any(state.is_final for state in ACTIVE_STATES)
     assert {s for s in S if s.has_code} == {S.RECEIVED, S.RETRY, S.COMPLETED}
     assert all(not TRANSITIONS[s] for s in FINAL_STATES)
+
+
+async def test_codes_and_sms_texts_of_any_length_are_stored(db: Db, keybox: KeyBox) -> None:
+    """On PostgreSQL a 64-character column refused longer codes (and the poller retried)."""
+    account_id = await _account(db.sessions, keybox)
+    long_code = "G-" + "7" * 78
+    long_text = "Your code: " + "лорем ипсум " * 400
+    async with db.sessions() as session:
+        a = await ActivationRepo(session).add(activation(account_id, provider_id=1))
+        row = await CodeRepo(session).record(a, long_code, long_text)
+        assert row is not None
+    async with db.sessions() as session:
+        stored = await CodeRepo(session).for_activation(a.id or 0)
+    assert [(c.code, c.text) for c in stored] == [(long_code, long_text)]

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 __all__ = [
+    "MEDIA_KINDS",
     "CallbackResult",
     "EmuChat",
     "EmuDocument",
@@ -32,7 +33,6 @@ __all__ = [
     "EmuRequest",
     "EmuRevision",
     "EmuUser",
-    "MEDIA_KINDS",
     "TelegramEmulator",
 ]
 
@@ -462,6 +462,7 @@ class EmuChat:
         self._flood_left = 0
         self._flood_retry = 0
         self._delay = 0.0
+        self._refusals: list[tuple[str, str, Callable[[JSON], bool] | None]] = []
 
     def __repr__(self) -> str:
         return f"EmuChat(id={self.id}, type={self.type!r})"
@@ -487,6 +488,12 @@ class EmuChat:
 
     def slow(self, seconds: float) -> None:
         self.emu.slow(self.id, seconds)
+
+    def refuse(self, description: str, *, method: str = "sendMessage",
+               when: Callable[[JSON], bool] | None = None) -> None:
+        """Every `method` call to this chat (those whose parameters match `when`) is
+        answered 400 `description`: a request Telegram finds invalid, for good."""
+        self._refusals.append((method.lower(), description, when))
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -1104,6 +1111,10 @@ class TelegramEmulator:
         try:
             if chat is not None and name.lower() in _SEND_METHODS:
                 await self._guard(chat)
+            if chat is not None:
+                for method, description, when in chat._refusals:
+                    if method == name.lower() and (when is None or when(params.values)):
+                        raise _ApiError(400, description)
             result = await handler(params)
         except _ApiError as exc:
             entry.status, entry.description = exc.code, exc.description

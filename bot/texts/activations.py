@@ -78,3 +78,11 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "Активных активаций нет. Отправьте /buy, чтобы купить номер."),
     "act.active_header": ("Running activations: {count}", "Активные активации: {count}"),
 }
+TEXTS.update({
+    "act.sms_in_file": ("📄 The SMS is too long for one message: the whole of it is in the "
+                        "file below.",
+                        "📄 СМС слишком длинное для одного сообщения: полностью оно в файле "
+                        "ниже."),
+    "act.sms_file_caption": ("Full SMS text", "Полный текст СМС"),
+    "act.code_plain": ("🔑 Code: <code>{code}</code>", "🔑 Код: <code>{code}</code>"),
+})
