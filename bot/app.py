@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -23,6 +24,7 @@ from bot.commands import publish_commands
 from bot.config import Settings
 from bot.flood import RetryAfterMiddleware
 from bot.koala import KoalaClient
+from bot.koala.client import SCREEN_BUDGET
 from bot.limits import CallbackAnswerLimit
 from bot.notifier import Notifier
 from bot.poller import Poller
@@ -76,9 +78,11 @@ def make_storage(settings: Settings) -> BaseStorage:
 
 
 async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
-                    koala_backoff: float = 0.5, reconcile_delay: float = 1.0) -> App:
+                    koala_backoff: float = 0.5, reconcile_delay: float = 1.0,
+                    screen_budget: float = SCREEN_BUDGET,
+                    engine_options: dict[str, Any] | None = None) -> App:
     """Create every dependency and the dispatcher; migrations are applied here."""
-    engine = create_engine(settings.DATABASE_URL)
+    engine = create_engine(settings.DATABASE_URL, **(engine_options or {}))
     await migrate(engine)
     db = session_factory(engine)
     secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else SANDBOX_SECRET
@@ -102,7 +106,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         notifier=notifier,
         poller=poller,
     )
-    context = ContextMiddleware(db, keybox, notifier)
+    context = ContextMiddleware(db, keybox, notifier, screen_budget=screen_budget)
     dp.update.outer_middleware(context)
     dp.include_routers(*get_routers())
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,

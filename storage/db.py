@@ -17,7 +17,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """`options` go to SQLAlchemy as they are (pool_size, max_overflow, pool_timeout...)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -27,7 +28,7 @@ def create_engine(url: str) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **{**kwargs, **options})
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

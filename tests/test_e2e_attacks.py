@@ -275,3 +275,39 @@ async def test_a_code_message_telegram_refuses_is_not_sent_again_and_again(
         codes = await CodeRepo(session).for_activation(a.id or 0)
     assert [(c.code, c.delivered, c.message_id) for c in codes] == [
         ("123456", True, bare.message_id)]
+
+
+# --- a hanging provider -------------------------------------------------------------------
+
+
+async def test_screens_give_up_on_a_hanging_provider_and_offer_to_retry(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator,
+        alice: Person) -> None:
+    # The production time-out: three tries of it used to keep a screen silent ~49 s.
+    app = await build_app(make_settings(tmp_path, provider, tg), koala_timeout=15.0,
+                          koala_backoff=0.5, screen_budget=2.0)
+    chat = alice.chat
+    try:
+        async with running(app, polling_timeout=1):
+            await chat.send(f"/key {DEMO_KEY}")
+            await chat.wait_for("100.00")
+            provider.hold("getBalance", "getPricesV3", "getPrices")
+            await chat.send("/balance")
+            down = await chat.wait_for("not answering", timeout=20)
+            assert down.find_button("Try again") is not None
+            await chat.send("/buy")
+            await chat.wait_for("Choose a service")
+            await chat.press("Telegram")
+            failed = await chat.wait_for(lambda m: m.find_button("Try again") is not None,
+                                         timeout=20)
+            assert "Telegram" not in failed.buttons[0][0]
+            provider.release()
+            await chat.press("Try again", message=failed)
+            await chat.wait_for("Choose a country")
+            await chat.press("Try again", message=down)
+            await chat.wait_for("Balance: 100.00")
+            await chat.wait_idle()
+            assert _went_wrong(chat) == [], chat.transcript()
+    finally:
+        provider.release()
+        await close_app(app)

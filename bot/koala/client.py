@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import aiohttp
@@ -22,6 +24,23 @@ STATUS_READY = 1
 STATUS_RETRY = 3
 STATUS_COMPLETE = 6
 STATUS_CANCEL = 8
+
+# A person waits on reads made for a screen (or a button's spinner): all tries of one read
+# together get this long, then the screen says the provider is not answering and offers
+# to try again. Background reads (the poller) keep the client's full retries.
+SCREEN_BUDGET = 9.0
+_read_budget: ContextVar[float | None] = ContextVar("koala_read_budget", default=None)
+
+
+@contextmanager
+def read_budget(seconds: float | None) -> Iterator[None]:
+    """Reads made inside (in this task and the tasks it starts) get `seconds` in all,
+    retries included; None: no limit beyond the client's own time-out and retries."""
+    token = _read_budget.set(seconds)
+    try:
+        yield
+    finally:
+        _read_budget.reset(token)
 
 
 class KoalaClient:
@@ -116,7 +135,21 @@ class KoalaClient:
 
     async def _read(self, api_key: str, action: str, parser: Callable[[parse.Body], T],
                     **params: object) -> T:
-        """A read-only call: retried on transient faults, since repeating it is harmless."""
+        """A read-only call: retried on transient faults, since repeating it is harmless;
+        within the read budget when one is set (see read_budget)."""
+        budget = _read_budget.get()
+        if budget is None:
+            return await self._read_retrying(api_key, action, parser, params)
+        try:
+            async with asyncio.timeout(budget):
+                return await self._read_retrying(api_key, action, parser, params)
+        except TimeoutError:
+            raise TransientError(
+                f"{action}: the provider did not answer within {budget:g}s") from None
+
+    async def _read_retrying(self, api_key: str, action: str,
+                             parser: Callable[[parse.Body], T],
+                             params: dict[str, object]) -> T:
         attempt = 0
         while True:
             try:
