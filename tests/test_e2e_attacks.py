@@ -3,8 +3,10 @@ texts and codes, a provider that hangs or leaks the key into its error texts."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -308,6 +310,59 @@ async def test_screens_give_up_on_a_hanging_provider_and_offer_to_retry(
             await chat.wait_for("Balance: 100.00")
             await chat.wait_idle()
             assert _went_wrong(chat) == [], chat.transcript()
+    finally:
+        provider.release()
+        await close_app(app)
+
+
+# --- database connections ----------------------------------------------------------------
+
+
+async def _wait(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_menus_waiting_on_a_hanging_provider_hold_no_database_connection(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator,
+        alice: Person) -> None:
+    # Two database connections in all: any handler holding one while it waits for the
+    # provider would leave the others (and the code delivery) queueing for the pool.
+    # More people than the client's 50 connections to the provider, too.
+    app = await build_app(make_settings(tmp_path, provider, tg), koala_timeout=30.0,
+                          koala_backoff=0.01, screen_budget=60.0,
+                          engine_options={"pool_size": 2, "max_overflow": 0,
+                                          "pool_timeout": 60})
+    people = [Person(user, tg.private_chat(user))
+              for user in (tg.add_user(first_name=f"User{i}") for i in range(55))]
+    try:
+        async with running(app, polling_timeout=1):
+            for person in [alice, *people]:
+                async with app.db() as session:
+                    await AccountRepo(session, app.keybox).set_key(
+                        person.user.id, DEMO_KEY, person.user.id)
+            a = await buy_number(app, alice)
+            provider.hold("getBalance")
+            for person in people:
+                await person.chat.send("/balance")
+            # Fifty at once: every connection the client has for chats is taken.
+            await _wait(lambda: provider.holding >= 50,
+                        "the /balance requests to be waiting on the provider")
+            provider.deliver_sms(a.provider_id, "654321")
+            await alice.chat.wait_for(lambda m: m.text.startswith("🔑") and "654321" in m.text,
+                                      timeout=20)
+            # The code came while they were all still waiting for their balance.
+            assert provider.holding >= 50
+            assert all(p.chat.bot_messages == [] for p in people)
+            provider.release()
+            for person in people:
+                await person.chat.wait_for("Balance:", timeout=20)
+            for person in [alice, *people]:
+                assert _went_wrong(person.chat) == [], person.chat.transcript()
     finally:
         provider.release()
         await close_app(app)

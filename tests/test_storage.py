@@ -535,3 +535,24 @@ async def test_codes_and_sms_texts_of_any_length_are_stored(db: Db, keybox: KeyB
     async with db.sessions() as session:
         stored = await CodeRepo(session).for_activation(a.id or 0)
     assert [(c.code, c.text) for c in stored] == [(long_code, long_text)]
+
+
+async def test_a_session_that_only_read_holds_no_connection(db: Db, keybox: KeyBox) -> None:
+    """Handlers keep their session while they wait for the provider: reads must give the
+    connection back at once, writes keep theirs until they commit."""
+    pool = db.engine.pool
+    account_id = await _account(db.sessions, keybox)
+    async with db.sessions() as session:
+        user = await UserRepo(session).get_or_create(7, "en")
+        assert await AccountRepo(session, keybox).get(account_id) is not None
+        assert await ActivationRepo(session).history(7) == []
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        user.language = "ru"  # a change in progress is not committed by a read
+        assert await UserRepo(session).favourites(7) == []
+        assert pool.checkedout() == 1  # type: ignore[attr-defined]
+        await UserRepo(session).save(user)
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with db.sessions() as session:
+        stored = await UserRepo(session).get(7)
+        assert stored is not None
+        assert stored.language == "ru"

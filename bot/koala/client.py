@@ -66,6 +66,7 @@ class KoalaClient:
         self._backoff = backoff
         self._session = session
         self._own_session = session is None
+        self._screen_session: aiohttp.ClientSession | None = None
         self._closed = False
         # What this provider turned out not to support (answered BAD_ACTION), learnt once.
         self.has_status_v2 = True
@@ -73,16 +74,26 @@ class KoalaClient:
         self.has_active_list = True
         self.has_number_v2 = True
 
+    def _new_session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            timeout=self._timeout,
+            connector=aiohttp.TCPConnector(limit=50, ttl_dns_cache=300),
+            headers={"User-Agent": "koalabot/0.1"},
+        )
+
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             # A request still in flight at shutdown must not open a session nobody closes.
             raise TransientError("the client is closed (the bot is stopping)")
+        if _read_budget.get() is not None and self._own_session:
+            # Requests made for chats (screens) have connections of their own: however many
+            # people wait on a hanging provider, the poller's requests, which bring the
+            # codes, never queue behind theirs for a free connection.
+            if self._screen_session is None or self._screen_session.closed:
+                self._screen_session = self._new_session()
+            return self._screen_session
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=self._timeout,
-                connector=aiohttp.TCPConnector(limit=50, ttl_dns_cache=300),
-                headers={"User-Agent": "koalabot/0.1"},
-            )
+            self._session = self._new_session()
             self._own_session = True
         return self._session
 
@@ -90,6 +101,8 @@ class KoalaClient:
         self._closed = True
         if self._session is not None and self._own_session and not self._session.closed:
             await self._session.close()
+        if self._screen_session is not None and not self._screen_session.closed:
+            await self._screen_session.close()
 
     def __repr__(self) -> str:
         return f"KoalaClient({self.base_url!r})"
