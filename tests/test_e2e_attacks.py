@@ -366,3 +366,25 @@ async def test_menus_waiting_on_a_hanging_provider_hold_no_database_connection(
     finally:
         provider.release()
         await close_app(app)
+
+
+@needs_postgres
+async def test_forged_ids_out_of_postgresql_integer_range_are_answered_not_found(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator, alice: Person,
+        pg_database: str) -> None:  # noqa: F811  (the fixture imported above)
+    """2**31 is a valid id on SQLite but not in a PostgreSQL INTEGER column."""
+    app = await build_app(make_settings(tmp_path, provider, tg, DATABASE_URL=pg_database),
+                          koala_timeout=3.0, koala_backoff=0.01, reconcile_delay=0.05)
+    chat = alice.chat
+    try:
+        async with running(app, polling_timeout=1):
+            await chat.send(f"/key {DEMO_KEY}")
+            await chat.wait_for("100.00")
+            for n in HUGE_IDS:
+                for action in ("cancel", "again"):
+                    toast = await _press_forged(chat, f"a:{action}:{n}")
+                    assert "not in my records" in toast, (action, n, chat.transcript())
+            await chat.wait_idle()
+            assert _went_wrong(chat) == [], chat.transcript()
+    finally:
+        await close_app(app)
