@@ -54,6 +54,13 @@ class ShortSession(AsyncSession):
         await self._release()
         return result
 
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False):
+            self._writing = True
+        result = await super().execute(statement, *args, **kwargs)
+        await self._release()
+        return result
+
     async def get(self, *args: Any, **kwargs: Any) -> Any:
         found = await super().get(*args, **kwargs)
         await self._release()
