@@ -14,7 +14,13 @@ import pytest
 
 from bot.app import App, build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
-from bot.sandbox.telegram import MEDIA_KINDS, EmuChat, EmuMessage, TelegramEmulator
+from bot.sandbox.telegram import (
+    MEDIA_KINDS,
+    CallbackResult,
+    EmuChat,
+    EmuMessage,
+    TelegramEmulator,
+)
 from storage.models import Activation, utcnow
 from storage.repo import AccountRepo, CodeRepo
 from tests.conftest import DEMO_KEY, Person, make_settings
@@ -388,3 +394,16 @@ async def test_forged_ids_out_of_postgresql_integer_range_are_answered_not_found
             assert _went_wrong(chat) == [], chat.transcript()
     finally:
         await close_app(app)
+
+
+async def test_any_button_answer_the_bot_makes_is_cut_to_telegrams_limit(
+        app: App, tg: TelegramEmulator, alice: Person) -> None:
+    """Cut in one place, the bot's session, whoever wrote the text."""
+    result = CallbackResult(id="77", data="x", message_id=1, user_id=alice.user.id)
+    tg.callbacks[result.id] = result
+    assert await app.bot.answer_callback_query(result.id, text="Long reason. " * 40)
+    assert result.answered
+    assert result.text is not None
+    assert len(result.text) <= 200
+    assert result.text.startswith("Long reason.")
+    assert result.text.endswith("…")
