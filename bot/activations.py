@@ -39,7 +39,7 @@ from bot.koala import (
 )
 from bot.koala.client import STATUS_CANCEL, STATUS_COMPLETE, STATUS_RETRY
 from bot.money import money
-from bot.notifier import ChatUnavailable, Notifier
+from bot.notifier import ChatUnavailable, Notifier, is_permanent
 from bot.texts import Translator
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
@@ -644,20 +644,52 @@ class ActivationManager:
             await self._notice(a, "act.notice.cancel_dropped")
 
     async def _deliver(self, a: Activation, code: Code) -> bool:
+        """Send a stored code; a long SMS also goes whole as a file. A transient failure
+        leaves the code for deliver_pending; a permanent one (Telegram refuses this very
+        message) falls back to the bare code once and is never tried again."""
         async with self.db() as session:
             t, _ = await self._context(UserRepo(session), a)
+        text, full_sms = cards.code_message(a, code, t, self.catalog)
         try:
             message = await self.notifier.send(
-                a.chat_id, cards.code_text(a, code, t, self.catalog),
-                markup=cards.code_markup(code, t), reply_to=a.card_message_id)
+                a.chat_id, text, markup=cards.code_markup(code, t), reply_to=a.card_message_id)
         except ChatUnavailable:
             return False
         except TelegramAPIError as exc:
-            log.warning("code of activation %s not delivered yet: %s", a.id, exc)
-            return False
+            if not is_permanent(exc):
+                log.warning("code of activation %s not delivered yet: %s", a.id, exc)
+                return False
+            log.error("code message of activation %s refused (%s); sending the bare code",
+                      a.id, exc)
+            message_id = await self._deliver_bare(a, code, t)
+            async with self.db() as session:
+                await CodeRepo(session).mark_delivered(code, message_id)
+            return message_id is not None
         async with self.db() as session:
             await CodeRepo(session).mark_delivered(code, message.message_id)
+        if full_sms is not None:
+            await self._send_sms_file(a, full_sms, t, message.message_id)
         return True
+
+    async def _deliver_bare(self, a: Activation, code: Code, t: Translator) -> int | None:
+        try:
+            message = await self.notifier.send(a.chat_id, cards.code_plain(code, t),
+                                               reply_to=a.card_message_id)
+        except (ChatUnavailable, TelegramAPIError) as exc:
+            log.error("code of activation %s could not be delivered: %s", a.id, exc)
+            return None
+        return message.message_id
+
+    async def _send_sms_file(self, a: Activation, full_sms: str, t: Translator,
+                             reply_to: int) -> None:
+        """The whole SMS, when the code message had to cut it. Sent after the code is
+        marked delivered: a failure here must not send the code twice."""
+        try:
+            await self.notifier.send_document(
+                a.chat_id, f"sms-{a.phone}.txt", full_sms.encode("utf-8"),
+                caption=t("act.sms_file_caption"), reply_to=reply_to)
+        except (ChatUnavailable, TelegramAPIError) as exc:
+            log.warning("full SMS of activation %s not sent: %s", a.id, exc)
 
     async def deliver_pending(self) -> int:
         """Send codes stored but not delivered (after a crash, a 429 give-up, a 403)."""

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -31,6 +32,8 @@ from bot.config import Settings
 from bot.flood import RetryAfterMiddleware
 from bot.intents import INTENT_WINDOW
 from bot.koala import KoalaClient
+from bot.koala.client import SCREEN_BUDGET
+from bot.limits import CallbackAnswerLimit
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
@@ -65,6 +68,7 @@ class App:
 def make_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
     session.middleware(RetryAfterMiddleware())
+    session.middleware(CallbackAnswerLimit())
     return Bot(
         token=settings.BOT_TOKEN.get_secret_value(),
         session=session,
@@ -83,9 +87,11 @@ def make_storage(settings: Settings) -> BaseStorage:
 
 async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
                     koala_backoff: float = 0.5, reconcile_delay: float = 1.0,
-                    intent_window: float = INTENT_WINDOW) -> App:
+                    intent_window: float = INTENT_WINDOW,
+                    screen_budget: float = SCREEN_BUDGET,
+                    engine_options: dict[str, Any] | None = None) -> App:
     """Create every dependency and the dispatcher; migrations are applied here."""
-    engine = create_engine(settings.DATABASE_URL)
+    engine = create_engine(settings.DATABASE_URL, **(engine_options or {}))
     await migrate(engine)
     db = session_factory(engine)
     secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else SANDBOX_SECRET
@@ -110,7 +116,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         notifier=notifier,
         poller=poller,
     )
-    context = ContextMiddleware(db, keybox, notifier)
+    context = ContextMiddleware(db, keybox, notifier, screen_budget=screen_budget)
     dp.update.outer_middleware(context)
     dp.include_routers(*get_routers())
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,

@@ -8,6 +8,7 @@ from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMa
 
 from bot import dialling
 from bot.catalog import Catalog
+from bot.limits import MESSAGE_LIMIT, cut, units, visible_units
 from bot.money import money
 from bot.texts import Raw, Translator, esc
 from handlers.callbacks import ActCb
@@ -17,6 +18,13 @@ from storage.states import ActivationState
 # Activation.card_refreshed_at of a card whose last edit did not reach the chat: it is
 # rendered again as soon as the chat can be reached (bot/card_refresh.py).
 STALE = datetime(1970, 1, 1, tzinfo=UTC)
+
+# A code is a few characters; a provider may still send a whole sentence as the "code".
+# Lists (cards, history) show this much of each, the code message more; nothing is lost:
+# the copy button and the file carry the rest.
+CODE_IN_LIST = 64
+CODE_SHOWN = 512
+_NOTE_ROOM = 200  # room kept in a code message for the line that points to the file
 
 # Without a time-zone setting, Russian speakers most likely live on Moscow time.
 _DEFAULT_OFFSET = {"ru": 180}
@@ -125,7 +133,7 @@ def card_text(a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
     if buyer:
         lines.append(t("act.buyer", buyer=buyer))
     if codes:
-        shown = ", ".join(f"<code>{esc(c.code)}</code>" for c in codes)
+        shown = ", ".join(f"<code>{esc(cut(c.code, CODE_IN_LIST))}</code>" for c in codes)
         lines.append(t("act.codes" if len(codes) == 1 else "act.codes_many", codes=Raw(shown)))
     times = _times_line(a, t, now, tz)
     if times:
@@ -154,7 +162,7 @@ def list_entry(n: int, a: Activation, t: Translator, catalog: Catalog, now: date
     else:
         status = _state_line(a, t, now)
     left = "" if state.is_final else " · " + time_left(_seconds(a.ends_at, now), t)
-    return t("act.list.entry", n=n, service=catalog.service_name(a.service),
+    return t("act.list.entry", n=n, service=catalog.service_name(a.service, t.lang),
              flag=catalog.country_flag(shown_country(a)), phone=phone_display(a.phone),
              status=Raw(status + left))
 
@@ -163,7 +171,7 @@ def list_markup(running: list[Activation], t: Translator,
                 catalog: Catalog) -> InlineKeyboardMarkup:
     """One button per entry; pressing it brings that activation's card down here."""
     rows = [[InlineKeyboardButton(
-        text=t("act.btn.show", n=n, service=catalog.service_name(a.service),
+        text=t("act.btn.show", n=n, service=catalog.service_name(a.service, t.lang),
                phone=phone_display(a.phone)),
         callback_data=ActCb(action="show", id=a.id or 0).pack())]
         for n, a in enumerate(running, 1)]
@@ -172,7 +180,7 @@ def list_markup(running: list[Activation], t: Translator,
 
 def moved_text(a: Activation, t: Translator, catalog: Catalog) -> str:
     """What an older copy of a card becomes once a newer one is posted."""
-    return t("act.card_moved", service=catalog.service_name(a.service),
+    return t("act.card_moved", service=catalog.service_name(a.service, t.lang),
              phone=phone_display(a.phone))
 
 
@@ -201,12 +209,35 @@ def card_markup(a: Activation, t: Translator, now: datetime | None = None) -> In
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def code_message(a: Activation, code: Code, t: Translator,
+                 catalog: Catalog) -> tuple[str, str | None]:
+    """The code message, within Telegram's 4096 characters, and the full SMS when the
+    message had to cut it (it then goes along as a file), else None."""
+    head = t("act.code_msg", service=catalog.service_name(a.service, t.lang),
+             phone=phone_display(a.phone), code=cut(code.code, CODE_SHOWN))
+    sms = (code.text or "").strip()
+    if sms == code.code.strip():
+        sms = ""
+    cut_code = units(code.code) > CODE_SHOWN
+    room = MESSAGE_LIMIT - visible_units(head) - _NOTE_ROOM
+    if not sms:
+        if not cut_code:
+            return head, None
+        return f"{head}\n{t('act.sms_in_file')}", code.code
+    if units(sms) <= room and not cut_code:
+        return f"{head}\n{t('act.sms_text', text=sms)}", None
+    full = sms if not cut_code else f"{code.code}\n\n{sms}"
+    return (f"{head}\n{t('act.sms_text', text=cut(sms, room))}\n{t('act.sms_in_file')}",
+            full)
+
+
 def code_text(a: Activation, code: Code, t: Translator, catalog: Catalog) -> str:
-    text = t("act.code_msg", service=catalog.service_name(a.service, t.lang),
-             phone=phone_display(a.phone), code=code.code)
-    if code.text and code.text.strip() != code.code:
-        text += "\n" + t("act.sms_text", text=code.text.strip()[:3500])
-    return text
+    return code_message(a, code, t, catalog)[0]
+
+
+def code_plain(code: Code, t: Translator) -> str:
+    """The least a code message can be, for when the full one was refused."""
+    return t("act.code_plain", code=cut(code.code, CODE_SHOWN))
 
 
 def code_markup(code: Code, t: Translator) -> InlineKeyboardMarkup:

@@ -20,7 +20,9 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message, ReplyParameters
+
+from bot.limits import CAPTION_LIMIT, MESSAGE_LIMIT, fit_html
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,6 +30,12 @@ T = TypeVar("T")
 
 class ChatUnavailable(Exception):
     """The chat blocked the bot, was deleted, or the bot was removed from it."""
+
+
+def is_permanent(exc: Exception) -> bool:
+    """True when sending the same request again would be refused the same way (a 400:
+    too long, bad markup...), as opposed to a flood wait, a network or server fault."""
+    return isinstance(exc, TelegramBadRequest)
 
 
 class Notifier:
@@ -83,12 +91,23 @@ class Notifier:
                    reply_to: int | None = None) -> Message:
         reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                  if reply_to else None)
+        text = fit_html(text, MESSAGE_LIMIT)  # a longer one is refused, not shortened
         return await self._deliver(chat_id, lambda: self.bot.send_message(
             chat_id, text, reply_markup=markup, reply_parameters=reply))
+
+    async def send_document(self, chat_id: int, filename: str, data: bytes, *,
+                            caption: str = "", reply_to: int | None = None) -> Message:
+        reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                 if reply_to else None)
+        document = BufferedInputFile(data, filename=filename)
+        return await self._deliver(chat_id, lambda: self.bot.send_document(
+            chat_id, document, caption=fit_html(caption, CAPTION_LIMIT) or None,
+            reply_parameters=reply))
 
     async def edit(self, chat_id: int, message_id: int, text: str, *,
                    markup: InlineKeyboardMarkup | None = None) -> bool:
         """Edit a message; False when it no longer exists (or did not change)."""
+        text = fit_html(text, MESSAGE_LIMIT)
         try:
             await self._deliver(chat_id, lambda: self.bot.edit_message_text(
                 text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup))

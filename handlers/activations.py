@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import cards
 from bot.activations import ActivationManager, Outcome, Result
+from bot.limits import cut
 from bot.money import money
 from bot.texts import Translator
 from handlers.callbacks import ActCb
@@ -24,6 +25,7 @@ router = Router(name="activations")
 # Entries in one /active message: each takes some 150 characters and a button, and a
 # message holds 4096 characters.
 MAX_LISTED = 20
+REASON_LIMIT = 120  # characters of a provider's refusal quoted in a toast (limit: 200)
 
 
 @router.message(Command("active"))
@@ -107,7 +109,8 @@ def _answer_text(result: Result, t: Translator, now: datetime) -> tuple[str, boo
         case Outcome.TRANSIENT:
             return t("act.transient"), True
         case Outcome.REFUSED:
-            return t("act.failed", text=result.text or price), True
+            # The provider's words can be long: cut them so the toast keeps its ending.
+            return t("act.failed", text=cut(result.text or price, REASON_LIMIT)), True
         case Outcome.GONE_COMPLETED:
             return t("act.gone_completed"), True
         case Outcome.UNKNOWN:

@@ -654,7 +654,7 @@ async def on_intent(query: CallbackQuery, callback_data: IntentCb, ctx: BuyConte
         await query.answer()
         if await settler.decline(cb.id):
             await show(ctx, query, t("buy.intent_declined",
-                                     service=ctx.catalog.service_name(intent.service)),
+                                     service=ctx.catalog.service_name(intent.service, t.lang)),
                        kb.other_service(t, intent.buyer_id))
         return
     activation = await settler.pick(cb.id, cb.aid)

@@ -6,66 +6,90 @@ button, and only its owner may act on it.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import BeforeValidator, Field
 
 ANY_COUNTRY = -1  # "any country": the provider picks the best one
+
+# Button data comes back from the chat, where anyone can forge it: numbers are bounded to
+# what the database columns hold (a bigger one used to reach the driver and crash).
+INT32_MAX = 2**31 - 1  # INTEGER columns: our row ids, countries
+INT64_MAX = 2**63 - 1  # BIGINT columns: Telegram user and chat ids
+NO_ROW = 0  # no row has id 0
+
+
+def _row_id(value: object) -> object:
+    """An id no row can have (out of range) is read as NO_ROW, so the press is answered
+    "not found" like any other unknown id."""
+    try:
+        number = int(str(value))
+    except ValueError:
+        return value  # not a number: the data is refused as a whole
+    return number if 0 < number <= INT32_MAX else NO_ROW
+
+
+RowId = Annotated[int, BeforeValidator(_row_id)]
+UserId = Annotated[int, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
+SmallInt = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 
 
 class KeyCb(CallbackData, prefix="k"):
     action: str  # set | replace | remove | remove_yes | keep | cancel | balance
-    o: int = 0
+    o: UserId = 0
 
 
 class ServiceCb(CallbackData, prefix="s"):
     action: str  # page | pick | search | hint | close | noop
-    o: int
-    page: int = 0
+    o: UserId
+    page: SmallInt = 0
     svc: str = ""
     q: str = ""  # the search query the page belongs to (cut to fit 64 bytes)
 
 
 class CountryCb(CallbackData, prefix="c"):
     action: str  # page | pick | sort | fav | noop
-    o: int
+    o: UserId
     svc: str
-    page: int = 0
+    page: SmallInt = 0
     sort: str = "p"  # p: by price, s: by stock
-    country: int = ANY_COUNTRY
+    country: SmallInt = ANY_COUNTRY
     q: str = ""  # a typed country filter (cut to fit 64 bytes)
 
 
 class ProviderCb(CallbackData, prefix="p"):
-    o: int
+    o: UserId
     svc: str
-    country: int
-    provider: int  # 0: cheapest
+    country: SmallInt
+    provider: SmallInt  # 0: cheapest
 
 
 class BuyCb(CallbackData, prefix="b"):
     action: str  # show (confirm screen, fresh price) | ok (buy) | back (to countries)
-    o: int
+    o: UserId
     svc: str
-    country: int
+    country: SmallInt
     price: str = ""  # the price shown, sent as maxPrice
-    provider: int = 0
+    provider: SmallInt = 0
 
 
 class ActCb(CallbackData, prefix="a"):
     action: str  # cancel | another | done | again | show
-    id: int  # our activation row id
+    id: RowId  # our activation row id
 
 
 class HistoryCb(CallbackData, prefix="h"):
     action: str  # page | csv
-    o: int
-    page: int = 0
+    o: UserId
+    page: SmallInt = 0
 
 
 class SettingsCb(CallbackData, prefix="st"):
     # menu | lang | setlang | tz | settz | tzother | country | pickc | csearch | favs | unfav
     # | close
     action: str
-    o: int
+    o: UserId
     value: str = ""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
@@ -17,7 +17,29 @@ async def stale_button(query: CallbackQuery, t: Translator) -> None:
     await query.answer(t("common.stale"), show_alert=True)
 
 
+@router.message(F.chat.type == ChatType.PRIVATE, F.text.is_(None))
+async def not_text(message: Message, t: Translator) -> None:
+    # Stickers, photos, voice, locations...: the bot reads text only, and says so.
+    await message.answer(t("common.not_text"))
+
+
 @router.message(F.chat.type == ChatType.PRIVATE)
 async def unknown_message(message: Message, t: Translator) -> None:
-    # Stickers, photos, unknown commands: say what the bot understands instead of silence.
+    # Unknown commands and text nobody took: say what the bot understands instead of silence.
     await message.answer(t("common.unknown_message"))
+
+
+async def _addressed_to_bot(message: Message, bot: Bot) -> bool:
+    """In a group, a message is for the bot only when it replies to the bot or names it."""
+    me = await bot.me()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == me.id:
+        return True
+    caption = (message.caption or "").casefold()
+    return bool(me.username) and f"@{me.username}".casefold() in caption
+
+
+@router.message(F.chat.type != ChatType.PRIVATE, F.text.is_(None), _addressed_to_bot)
+async def not_text_in_group(message: Message, t: Translator) -> None:
+    # Everything else in a group is the members' conversation: the bot stays silent.
+    await message.answer(t("common.not_text"))

@@ -12,8 +12,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import phone_display, shown_country, user_tz
+from bot.cards import CODE_IN_LIST, phone_display, shown_country, user_tz
 from bot.catalog import Catalog
+from bot.limits import MESSAGE_LIMIT, cut, fit_html
 from bot.money import amount_text, iso_code, money
 from bot.texts import Raw, Translator, esc
 from handlers import keyboards_account as kb
@@ -51,7 +52,8 @@ def _entry(n: int, a: Activation, codes: list[Code], t: Translator, catalog: Cat
                price=money(a.cost, a.currency),
                date=_aware(a.bought_at).astimezone(tz).strftime("%Y-%m-%d %H:%M"))]
     if codes:
-        shown = ", ".join(f"<code>{esc(c.code)}</code>" for c in codes)
+        # A code can be as long as a whole SMS: the page shows its start (the CSV all of it).
+        shown = ", ".join(f"<code>{esc(cut(c.code, CODE_IN_LIST))}</code>" for c in codes)
         lines.append(t("history.codes", codes=Raw(shown)))
     lines.append(state_text(a, t))
     return "\n".join(lines)
@@ -75,7 +77,8 @@ async def render_page(chat_id: int, page: int, owner: int, t: Translator, user: 
         parts.append(t("common.page", page=page + 1, pages=pages))
     parts += [_entry(page * PAGE_SIZE + i + 1, a, found.get(a.id or 0, []), t, catalog, tz)
               for i, a in enumerate(rows)]
-    return "\n\n".join(parts), kb.history_nav(t, owner, page, pages)
+    # Telegram refuses a page over its limit rather than shortening it.
+    return fit_html("\n\n".join(parts), MESSAGE_LIMIT), kb.history_nav(t, owner, page, pages)
 
 
 def _cell(value: str) -> str:
@@ -97,7 +100,7 @@ async def history_csv(chat_id: int, catalog: Catalog, activations: ActivationRep
         for a in batch:
             writer.writerow([
                 _aware(a.bought_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                _cell(a.service), _cell(catalog.service_name(a.service)),
+                _cell(a.service), _cell(catalog.service_name(a.service, "en")),
                 catalog.country_name(shown_country(a), "en"), a.phone, amount_text(a.cost),
                 iso_code(a.currency),
                 ActivationState(a.state).value,

@@ -179,8 +179,9 @@ async def key_in_group(message: Message, t: Translator) -> None:
     await message.answer(t("keys.group_private"))
 
 
-def looks_like_key(text: str) -> bool:
-    return KEY_LIKE_RE.fullmatch(text.strip()) is not None
+def looks_like_key(text: str | None) -> bool:
+    # Filters call it on every message: a sticker or a photo has no text at all.
+    return text is not None and KEY_LIKE_RE.fullmatch(text.strip()) is not None
 
 
 @router.message(F.chat.type != "private", F.text.func(looks_like_key))

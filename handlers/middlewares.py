@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, User
 
+from bot.koala.client import SCREEN_BUDGET, read_budget
 from bot.notifier import Notifier
 from bot.texts import Translator
 from storage.crypto import KeyBox
@@ -23,10 +24,12 @@ class ContextMiddleware(BaseMiddleware):
     activations, codes, db_user, t (Translator), owner_id (whose key pays here:
     the user in a private chat, the group in a group)."""
 
-    def __init__(self, db: SessionFactory, keybox: KeyBox, notifier: Notifier) -> None:
+    def __init__(self, db: SessionFactory, keybox: KeyBox, notifier: Notifier, *,
+                 screen_budget: float | None = SCREEN_BUDGET) -> None:
         self.db = db
         self.keybox = keybox
         self.notifier = notifier
+        self.screen_budget = screen_budget  # see bot.koala.client.read_budget
         self._in_flight: set[asyncio.Task[Any]] = set()
 
     async def drain(self, timeout: float) -> None:
@@ -41,7 +44,9 @@ class ContextMiddleware(BaseMiddleware):
         if task is not None:
             self._in_flight.add(task)
         try:
-            return await self._handle(handler, event, data)
+            # Someone is looking at the chat: provider reads must answer soon or give up.
+            with read_budget(self.screen_budget):
+                return await self._handle(handler, event, data)
         finally:
             if task is not None:
                 self._in_flight.discard(task)

@@ -17,7 +17,58 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
-def create_engine(url: str) -> AsyncEngine:
+class ShortSession(AsyncSession):
+    """A session that holds a pool connection only while it works with the database.
+
+    A session keeps the connection of its transaction until commit or rollback, and a read
+    opens a transaction. A handler that reads (the user's row, the account) and then waits
+    for the provider held a connection all that time: twenty people on a hanging provider
+    took the whole pool, and codes waited behind them. Here a read that is not part of a
+    write ends its transaction at once (objects stay usable: expire_on_commit is off);
+    writes keep theirs until the repository commits, as before.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._writing = False
+        event.listen(self.sync_session, "after_flush", self._flushed)
+        event.listen(self.sync_session, "after_transaction_end", self._ended)
+
+    def _flushed(self, *_: Any) -> None:
+        self._writing = True
+
+    def _ended(self, _session: Any, transaction: Any) -> None:
+        if transaction.parent is None:
+            self._writing = False
+
+    async def _release(self) -> None:
+        if self._writing or self.new or self.dirty or self.deleted:
+            return
+        if self.in_transaction() and not self.in_nested_transaction():
+            await self.commit()  # nothing to write: it only ends the transaction
+
+    async def exec(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False):
+            self._writing = True  # UPDATE/DELETE: part of a write, committed by its caller
+        result = await super().exec(statement, *args, **kwargs)
+        await self._release()
+        return result
+
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False):
+            self._writing = True
+        result = await super().execute(statement, *args, **kwargs)
+        await self._release()
+        return result
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        found = await super().get(*args, **kwargs)
+        await self._release()
+        return found
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """`options` go to SQLAlchemy as they are (pool_size, max_overflow, pool_timeout...)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -27,7 +78,7 @@ def create_engine(url: str) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **{**kwargs, **options})
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
@@ -44,7 +95,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=ShortSession, expire_on_commit=False)
 
 
 def alembic_config() -> Config:

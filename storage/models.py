@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, String, UniqueConstraint
+from sqlalchemy import BigInteger, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.states import ActivationState
@@ -89,8 +89,11 @@ class Code(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     activation_id: int = Field(foreign_key="activations.id", index=True)
     seq: int  # 1 for the first code of the activation, 2 for the next...
-    code: str = Field(max_length=64)
-    text: str | None = None
+    # Whatever length the provider sends: a code is not always a few digits (a link, a
+    # whole sentence), and an SMS can be thousands of characters. A bounded column made a
+    # long one fail to store on PostgreSQL, and the poller tried again every tick.
+    code: str = Field(sa_type=Text)
+    text: str | None = Field(default=None, sa_type=Text)
     received_at: datetime = Field(default_factory=utcnow)
     delivered: bool = Field(default=False, index=True)
     message_id: int | None = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,7 +50,15 @@ class UserRepo:
             lang = "ru" if (language_code or "").lower().startswith(("ru", "uk", "be")) else "en"
             user = User(id=user_id, language=lang)
             self.session.add(user)
-            await self.session.commit()
+            try:
+                await self.session.commit()
+            except IntegrityError:
+                # Two first updates of one person at once: the other one created the row.
+                await self.session.rollback()
+                found = await self.session.get(User, user_id)
+                if found is None:
+                    raise
+                return found
         return user
 
     async def save(self, user: User) -> User:

@@ -522,3 +522,38 @@ def test_state_sets() -> None:
     assert not any(state.is_final for state in ACTIVE_STATES)
     assert {s for s in S if s.has_code} == {S.RECEIVED, S.RETRY, S.COMPLETED}
     assert all(not TRANSITIONS[s] for s in FINAL_STATES)
+
+
+async def test_codes_and_sms_texts_of_any_length_are_stored(db: Db, keybox: KeyBox) -> None:
+    """On PostgreSQL a 64-character column refused longer codes (and the poller retried)."""
+    account_id = await _account(db.sessions, keybox)
+    long_code = "G-" + "7" * 78
+    long_text = "Your code: " + "лорем ипсум " * 400
+    async with db.sessions() as session:
+        a = await ActivationRepo(session).add(activation(account_id, provider_id=1))
+        row = await CodeRepo(session).record(a, long_code, long_text)
+        assert row is not None
+    async with db.sessions() as session:
+        stored = await CodeRepo(session).for_activation(a.id or 0)
+    assert [(c.code, c.text) for c in stored] == [(long_code, long_text)]
+
+
+async def test_a_session_that_only_read_holds_no_connection(db: Db, keybox: KeyBox) -> None:
+    """Handlers keep their session while they wait for the provider: reads must give the
+    connection back at once, writes keep theirs until they commit."""
+    pool = db.engine.pool
+    account_id = await _account(db.sessions, keybox)
+    async with db.sessions() as session:
+        user = await UserRepo(session).get_or_create(7, "en")
+        assert await AccountRepo(session, keybox).get(account_id) is not None
+        assert await ActivationRepo(session).history(7) == []
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        user.language = "ru"  # a change in progress is not committed by a read
+        assert await UserRepo(session).favourites(7) == []
+        assert pool.checkedout() == 1  # type: ignore[attr-defined]
+        await UserRepo(session).save(user)
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with db.sessions() as session:
+        stored = await UserRepo(session).get(7)
+        assert stored is not None
+        assert stored.language == "ru"

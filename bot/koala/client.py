@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import aiohttp
 
 from bot.koala import parse
-from bot.koala.errors import BadAction, TransientError
+from bot.koala.errors import BadAction, Banned, KoalaError, TransientError
 from bot.koala.models import (
     ActiveActivation,
     CountryOffer,
@@ -29,6 +31,23 @@ STATUS_READY = 1
 STATUS_RETRY = 3
 STATUS_COMPLETE = 6
 STATUS_CANCEL = 8
+
+# A person waits on reads made for a screen (or a button's spinner): all tries of one read
+# together get this long, then the screen says the provider is not answering and offers
+# to try again. Background reads (the poller) keep the client's full retries.
+SCREEN_BUDGET = 9.0
+_read_budget: ContextVar[float | None] = ContextVar("koala_read_budget", default=None)
+
+
+@contextmanager
+def read_budget(seconds: float | None) -> Iterator[None]:
+    """Reads made inside (in this task and the tasks it starts) get `seconds` in all,
+    retries included; None: no limit beyond the client's own time-out and retries."""
+    token = _read_budget.set(seconds)
+    try:
+        yield
+    finally:
+        _read_budget.reset(token)
 
 
 class KoalaClient:
@@ -54,6 +73,7 @@ class KoalaClient:
         self._backoff = backoff
         self._session = session
         self._own_session = session is None
+        self._screen_session: aiohttp.ClientSession | None = None
         self._closed = False
         # What this provider turned out not to support (answered BAD_ACTION), learnt once.
         self.has_status_v2 = True
@@ -63,16 +83,26 @@ class KoalaClient:
         # getHistory is not in KoalaSMS's document; some compatible providers have it.
         self.has_history = True
 
+    def _new_session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            timeout=self._timeout,
+            connector=aiohttp.TCPConnector(limit=50, ttl_dns_cache=300),
+            headers={"User-Agent": "koalabot/0.1"},
+        )
+
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             # A request still in flight at shutdown must not open a session nobody closes.
             raise TransientError("the client is closed (the bot is stopping)")
+        if _read_budget.get() is not None and self._own_session:
+            # Requests made for chats (screens) have connections of their own: however many
+            # people wait on a hanging provider, the poller's requests, which bring the
+            # codes, never queue behind theirs for a free connection.
+            if self._screen_session is None or self._screen_session.closed:
+                self._screen_session = self._new_session()
+            return self._screen_session
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=self._timeout,
-                connector=aiohttp.TCPConnector(limit=50, ttl_dns_cache=300),
-                headers={"User-Agent": "koalabot/0.1"},
-            )
+            self._session = self._new_session()
             self._own_session = True
         return self._session
 
@@ -80,6 +110,8 @@ class KoalaClient:
         self._closed = True
         if self._session is not None and self._own_session and not self._session.closed:
             await self._session.close()
+        if self._screen_session is not None and not self._screen_session.closed:
+            await self._screen_session.close()
 
     def __repr__(self) -> str:
         return f"KoalaClient({self.base_url!r})"
@@ -114,13 +146,36 @@ class KoalaClient:
             raise TransientError(f"{action}: provider answered HTTP {status}")
         return decoded
 
+    async def _once(self, api_key: str, action: str, parser: Callable[[parse.Body], T],
+                    params: dict[str, object] | None = None, *, write: bool = False) -> T:
+        """One request and its parsing; no error leaves here with the key in its text."""
+        try:
+            return parser(await self._call(api_key, action, params, write=write))
+        except KoalaError as exc:
+            _scrub(exc, api_key)
+            raise
+
     async def _read(self, api_key: str, action: str, parser: Callable[[parse.Body], T],
                     **params: object) -> T:
-        """A read-only call: retried on transient faults, since repeating it is harmless."""
+        """A read-only call: retried on transient faults, since repeating it is harmless;
+        within the read budget when one is set (see read_budget)."""
+        budget = _read_budget.get()
+        if budget is None:
+            return await self._read_retrying(api_key, action, parser, params)
+        try:
+            async with asyncio.timeout(budget):
+                return await self._read_retrying(api_key, action, parser, params)
+        except TimeoutError:
+            raise TransientError(
+                f"{action}: the provider did not answer within {budget:g}s") from None
+
+    async def _read_retrying(self, api_key: str, action: str,
+                             parser: Callable[[parse.Body], T],
+                             params: dict[str, object]) -> T:
         attempt = 0
         while True:
             try:
-                return parser(await self._call(api_key, action, params))
+                return await self._once(api_key, action, parser, params)
             except TransientError as exc:
                 if attempt >= self._retries:
                     raise
@@ -164,7 +219,7 @@ class KoalaClient:
     ) -> Purchase:
         params = self._purchase_params(service, country, max_price, provider_ids,
                                        except_provider_ids)
-        return parse.parse_number_v1(await self._call(api_key, "getNumber", params, write=True))
+        return await self._once(api_key, "getNumber", parse.parse_number_v1, params, write=True)
 
     async def get_number_v2(
         self,
@@ -178,15 +233,16 @@ class KoalaClient:
     ) -> Purchase:
         params = self._purchase_params(service, country, max_price, provider_ids,
                                        except_provider_ids)
-        return parse.parse_number_v2(await self._call(api_key, "getNumberV2", params, write=True))
+        return await self._once(api_key, "getNumberV2", parse.parse_number_v2, params,
+                                write=True)
 
     # --- activation life ------------------------------------------------------------------
 
     async def set_status(self, api_key: str, activation_id: int, status: int) -> str:
         """Returns the ACCESS_* answer; sent once (the caller decides about retrying)."""
-        body = await self._call(api_key, "setStatus", {"id": activation_id, "status": status},
-                               write=True)
-        return parse.parse_set_status(body)
+        answer = await self._once(api_key, "setStatus", parse.parse_set_status,
+                                  {"id": activation_id, "status": status}, write=True)
+        return redact(answer, api_key)  # callers may show an unexpected answer
 
     async def get_status(self, api_key: str, activation_id: int) -> StatusResult:
         return await self._read(api_key, "getStatus", parse.parse_status, id=activation_id)
@@ -249,6 +305,15 @@ class KoalaClient:
                 log.info("provider has no getPricesV3; using getPrices from now on")
                 self.has_prices_v3 = False
         return await self.get_prices(api_key, service, country)
+
+
+def _scrub(exc: KoalaError, api_key: str) -> None:
+    """The provider's own words may quote the key ("key abc... is blocked"); they go on to
+    logs and chats, so the key is masked in them here, where it is known."""
+    exc.text = redact(exc.text, api_key)
+    exc.args = (exc.text,)
+    if isinstance(exc, Banned) and exc.until:
+        exc.until = redact(exc.until, api_key)
 
 
 def _price(value: float) -> str:

@@ -246,6 +246,10 @@ class ProviderSandbox:
         self.history_enabled = False  # see enable_history
         self._requests: list[tuple[str, dict[str, str]]] = []
         self._fault_log: list[tuple[str, str]] = []
+        self._canned: dict[str, str] = {}  # action -> raw body answered instead
+        self._held: set[str] = set()  # actions whose requests wait for release()
+        self._release = asyncio.Event()
+        self.holding = 0  # requests being held right now
         self._country_names = _load_country_names()
         self._cancel_refusals: dict[int, str] = {}  # activation id -> answer to setStatus 8
         self._runner: web.AppRunner | None = None
@@ -408,6 +412,25 @@ class ProviderSandbox:
             self._expire()
             answer = self._dispatch(action, params)
         return self._render(answer)
+
+    def answer_with(self, action: str, body: str | None) -> None:
+        """Answer every request for `action` with this raw body (None: normal answers
+        again), e.g. an error text of the provider's own wording."""
+        if body is None:
+            self._canned.pop(action, None)
+        else:
+            self._canned[action] = body
+
+    def hold(self, *actions: str) -> None:
+        """Requests for these actions hang (no answer) until release(): a provider that
+        hangs, for as long as a test needs, not a fixed time."""
+        self._held.update(actions)
+        self._release = asyncio.Event()
+
+    def release(self) -> None:
+        """Let held requests go on (they are then answered normally)."""
+        self._held.clear()
+        self._release.set()
 
     def disable_action(self, action: str) -> None:
         self._disabled.add(action)
@@ -751,6 +774,16 @@ class ProviderSandbox:
         slow = await self._slow_answer(action, params)
         if slow is not None:
             return slow
+        if action in self._held:
+            self.holding += 1
+            try:
+                await asyncio.wait_for(self._release.wait(), self.fault_timeout)
+            except TimeoutError:
+                return web.Response(status=504, text="Gateway Timeout")
+            finally:
+                self.holding -= 1
+        if action in self._canned:
+            return web.Response(text=self._canned[action], content_type="text/html")
         rule = next((r for r in self._faults if r.fires(action)), None)
         if rule is not None:
             self._fault_log.append((action, rule.kind))
@@ -837,6 +870,7 @@ class ProviderSandbox:
 
     async def stop(self) -> None:
         self._stopping.set()
+        self._release.set()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()

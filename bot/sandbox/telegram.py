@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 __all__ = [
+    "MEDIA_KINDS",
     "CallbackResult",
     "EmuChat",
     "EmuDocument",
@@ -54,6 +55,7 @@ KICKED = "Forbidden: bot was kicked from the supergroup chat"
 NOT_MEMBER = "Forbidden: bot is not a member of the supergroup chat"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 CHAT_NOT_FOUND = "Bad Request: chat not found"
+CALLBACK_TEXT_LIMIT = 200  # characters of an answerCallbackQuery text
 
 # Update types Telegram sends when allowed_updates is empty/unset.
 _DEFAULT_UPDATES = frozenset(
@@ -290,6 +292,8 @@ class EmuMessage:
     seq: int = 0
     """Emulator-wide change counter at the last create/edit/delete (orders ``wait_for``)."""
     created_seq: int = 0
+    media: JSON | None = None
+    """A non-text message's own fields (sticker, photo, location...); text is its caption."""
 
     @property
     def buttons(self) -> list[list[str]]:
@@ -345,6 +349,10 @@ class EmuMessage:
                 data["caption"] = self.text
                 if self.entities:
                     data["caption_entities"] = self.entities
+        elif self.media is not None:
+            data.update(self.media)
+            if self.text:
+                data["caption"] = self.text
         else:
             data["text"] = self.text
             if self.entities:
@@ -454,6 +462,7 @@ class EmuChat:
         self._flood_left = 0
         self._flood_retry = 0
         self._delay = 0.0
+        self._refusals: list[tuple[str, str, Callable[[JSON], bool] | None]] = []
 
     def __repr__(self) -> str:
         return f"EmuChat(id={self.id}, type={self.type!r})"
@@ -479,6 +488,12 @@ class EmuChat:
 
     def slow(self, seconds: float) -> None:
         self.emu.slow(self.id, seconds)
+
+    def refuse(self, description: str, *, method: str = "sendMessage",
+               when: Callable[[JSON], bool] | None = None) -> None:
+        """Every `method` call to this chat (those whose parameters match `when`) is
+        answered 400 `description`: a request Telegram finds invalid, for good."""
+        self._refusals.append((method.lower(), description, when))
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -546,6 +561,27 @@ class EmuChat:
         doc = self.emu._store_file(filename, data, mime_type)
         msg = self.emu._new_message(self, sender.to_api(), from_bot=False, text=caption)
         msg.document = doc
+        self._user_acted()
+        self.emu._enqueue("message", msg.to_api(), self)
+        await asyncio.sleep(0)
+        return msg
+
+    async def send_media(
+        self,
+        kind: str,
+        *,
+        caption: str = "",
+        user: EmuUser | None = None,
+        reply_to: int | None = None,
+    ) -> EmuMessage:
+        """The user sends a non-text message: one of MEDIA_KINDS (sticker, photo, voice,
+        location, contact, dice, video_note, animation, audio, video, venue)."""
+        if kind not in MEDIA_KINDS:
+            raise ValueError(f"unknown media kind {kind!r}; known: {sorted(MEDIA_KINDS)}")
+        sender = self._default_user(user)
+        msg = self.emu._new_message(self, sender.to_api(), from_bot=False, text=caption,
+                                    reply_to=reply_to)
+        msg.media = json.loads(json.dumps(MEDIA_KINDS[kind]))
         self._user_acted()
         self.emu._enqueue("message", msg.to_api(), self)
         await asyncio.sleep(0)
@@ -707,6 +743,27 @@ class EmuChat:
             lines.append(f"    reply keyboard: {self.reply_keyboard}")
         return "\n".join(lines)
 
+
+def _file(unique: str, **extra: Any) -> JSON:
+    return {"file_id": f"AgACAgIAAxkBAAI{unique}", "file_unique_id": f"AQAD{unique}", **extra}
+
+
+# What Telegram sends for each kind of non-text message (the fields aiogram needs).
+MEDIA_KINDS: dict[str, JSON] = {
+    "sticker": {"sticker": _file("stk1", type="regular", width=512, height=512,
+                                 is_animated=False, is_video=False, emoji="🐨")},
+    "photo": {"photo": [_file("ph1", width=90, height=90), _file("ph2", width=800, height=800)]},
+    "voice": {"voice": _file("vc1", duration=3, mime_type="audio/ogg")},
+    "audio": {"audio": _file("au1", duration=120, title="Song")},
+    "video": {"video": _file("vd1", width=640, height=360, duration=5)},
+    "video_note": {"video_note": _file("vn1", length=240, duration=4)},
+    "animation": {"animation": _file("an1", width=320, height=240, duration=2)},
+    "location": {"location": {"latitude": 55.7558, "longitude": 37.6173}},
+    "venue": {"venue": {"location": {"latitude": 55.7558, "longitude": 37.6173},
+                        "title": "Red Square", "address": "Moscow"}},
+    "contact": {"contact": {"phone_number": "+79991234567", "first_name": "Bob"}},
+    "dice": {"dice": {"emoji": "🎲", "value": 4}},
+}
 
 _CHAT_USER_KEYS = frozenset({"id", "first_name", "last_name", "username"})
 
@@ -1054,6 +1111,10 @@ class TelegramEmulator:
         try:
             if chat is not None and name.lower() in _SEND_METHODS:
                 await self._guard(chat)
+            if chat is not None:
+                for method, description, when in chat._refusals:
+                    if method == name.lower() and (when is None or when(params.values)):
+                        raise _ApiError(400, description)
             result = await handler(params)
         except _ApiError as exc:
             entry.status, entry.description = exc.code, exc.description
@@ -1405,6 +1466,8 @@ class TelegramEmulator:
         result = self.callbacks.get(p.string("callback_query_id", "") or "")
         if result is None or result.answered:
             raise _ApiError(400, QUERY_TOO_OLD)
+        if len(p.string("text", "") or "") > CALLBACK_TEXT_LIMIT:
+            raise _bad("MESSAGE_TOO_LONG")  # what Telegram answers; the query stays open
         result.answered = True
         result.text = p.string("text")
         result.show_alert = p.flag("show_alert")

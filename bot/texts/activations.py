@@ -139,3 +139,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "активацию, {price} возвращено.",
     ),
 }
+TEXTS.update({
+    "act.sms_in_file": ("📄 The SMS is too long for one message: the whole of it is in the "
+                        "file below.",
+                        "📄 СМС слишком длинное для одного сообщения: полностью оно в файле "
+                        "ниже."),
+    "act.sms_file_caption": ("Full SMS text", "Полный текст СМС"),
+    "act.code_plain": ("🔑 Code: <code>{code}</code>", "🔑 Код: <code>{code}</code>"),
+})

@@ -98,3 +98,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "окончания — цена вернётся на баланс. Если код пришёл, номер оплачен.",
     ),
 }
+TEXTS.update({
+    "common.not_text": (
+        "I read text only. Type part of a service name to find it, or send /buy or /help.",
+        "Я читаю только текст. Напишите часть названия сервиса, чтобы найти его, или "
+        "отправьте /buy или /help.",
+    ),
+})
