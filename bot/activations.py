@@ -196,13 +196,17 @@ class ActivationManager:
         user = await session_users.get_or_create(a.buyer_id)
         return Translator(user.language), user
 
-    async def render(self, a: Activation) -> tuple[str, InlineKeyboardMarkup]:
+    async def render(self, a: Activation, *,
+                     note: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
+        """The card; `note` (a text key) adds a last line instead of a message of its own."""
         assert a.id is not None
         async with self.db() as session:
             t, user = await self._context(UserRepo(session), a)
             codes = await CodeRepo(session).for_activation(a.id)
         buyer = None if a.chat_id > 0 else await self._buyer_name(a)
         text = cards.card_text(a, codes, t, self.catalog, cards.user_tz(user), buyer=buyer)
+        if note is not None:
+            text += "\n" + t(note)
         return text, cards.card_markup(a, t)
 
     async def _buyer_name(self, a: Activation) -> str:
@@ -212,9 +216,10 @@ class ActivationManager:
             return str(a.buyer_id)
         return member.user.full_name
 
-    async def send_card(self, a: Activation, *, reply_to: int | None = None) -> Activation:
+    async def send_card(self, a: Activation, *, reply_to: int | None = None,
+                        note: str | None = None) -> Activation:
         """Post the activation's card and remember its message id."""
-        text, markup = await self.render(a)
+        text, markup = await self.render(a, note=note)
         try:
             message = await self.notifier.send(a.chat_id, text, markup=markup, reply_to=reply_to)
         except (ChatUnavailable, TelegramAPIError) as exc:
@@ -230,19 +235,19 @@ class ActivationManager:
             fresh.card_message_id = message.message_id
             return await repo.save(fresh)
 
-    async def refresh_card(self, a: Activation) -> None:
+    async def refresh_card(self, a: Activation, *, note: str | None = None) -> None:
         """Edit the card to the activation's state; post a new one if it is gone."""
         if a.card_message_id is None:
-            await self.send_card(a)
+            await self.send_card(a, note=note)
             return
-        text, markup = await self.render(a)
+        text, markup = await self.render(a, note=note)
         try:
             edited = await self.notifier.edit(a.chat_id, a.card_message_id, text, markup=markup)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.info("card of activation %s not updated: %s", a.id, exc)
             return
         if not edited:
-            await self.send_card(a)
+            await self.send_card(a, note=note)
 
     async def _notice(self, a: Activation, key: str) -> None:
         async with self.db() as session:
@@ -434,10 +439,9 @@ class ActivationManager:
         if ActivationState(a.state) in {ActivationState.WAITING, ActivationState.RETRY}:
             a = await self._move(a, ActivationState.RECEIVED, cancel_requested=False,
                                  resend_requested=False)
-        await self.refresh_card(a)
+        # Why a number due to be cancelled was kept goes on its card, not in one more message.
+        await self.refresh_card(a, note="act.notice.cancel_dropped" if dropped_cancel else None)
         await self._deliver(a, row)
-        if dropped_cancel:
-            await self._notice(a, "act.notice.cancel_dropped")
 
     async def _deliver(self, a: Activation, code: Code) -> bool:
         async with self.db() as session:
