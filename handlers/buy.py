@@ -139,8 +139,33 @@ async def show(ctx: BuyContext, event: Event, text: str,
                menu: str = menus.OTHER) -> None:
     """Edit the pressed message (or the open menu) into the next screen, or send a new one.
     `menu` says what typed text means while this screen is the open menu."""
-    chat_id, message_id = await _put(ctx, event, text, markup, new=new)
-    await _remember(ctx, chat_id, message_id, markup, menu)
+    # Bookkeeping comes first where it can: the screen appearing is the last step, so a
+    # person who acts on it at once finds everything in place.
+    is_menu = markup is not None and any(
+        (b.callback_data or "").startswith(_MENU_PREFIXES)
+        for row in markup.inline_keyboard for b in row)
+    target = _edit_target(event, new=new)
+    user = ctx.db_user
+    previous = user.menu_message_id if user is not None else None
+    if (is_menu and user is not None and previous is not None
+            and (target is None or target[1] != previous)):
+        await menus.drop_buttons(ctx.bot, user.id, previous)  # one live menu per chat
+    if target is not None:
+        await _remember(ctx, *target, is_menu, menu)
+    shown = await _put(ctx, event, text, markup, new=new)
+    if shown != target:  # sent as a new message
+        if target is not None and is_menu:
+            await menus.drop_buttons(ctx.bot, *target)  # not editable, but maybe pressable
+        await _remember(ctx, *shown, is_menu, menu)
+
+
+def _edit_target(event: Event, *, new: bool) -> tuple[int, int] | None:
+    """The message `_put` will try to edit, if any."""
+    if isinstance(event, OpenMenu):
+        return event.chat_id, event.message_id
+    if isinstance(event, CallbackQuery) and not new and isinstance(event.message, Message):
+        return event.message.chat.id, event.message.message_id
+    return None
 
 
 async def _put(ctx: BuyContext, event: Event, text: str, markup: InlineKeyboardMarkup | None,
@@ -174,19 +199,13 @@ async def _put(ctx: BuyContext, event: Event, text: str, markup: InlineKeyboardM
     return chat_id, sent.message_id
 
 
-async def _remember(ctx: BuyContext, chat_id: int, message_id: int,
-                    markup: InlineKeyboardMarkup | None, menu: str) -> None:
+async def _remember(ctx: BuyContext, chat_id: int, message_id: int, is_menu: bool,
+                    menu: str) -> None:
     """Keep the user's open menu up to date: one live menu per private chat."""
     user = ctx.db_user
     if user is None or chat_id != user.id:
         return
-    is_menu = markup is not None and any(
-        (b.callback_data or "").startswith(_MENU_PREFIXES)
-        for row in markup.inline_keyboard for b in row)
     if is_menu:
-        previous = user.menu_message_id
-        if previous is not None and previous != message_id:
-            await menus.drop_buttons(ctx.bot, chat_id, previous)
         await ctx.users.set_menu(user, message_id, menu)
     elif user.menu_message_id == message_id:  # buying, bought, an error: no menu any more
         await ctx.users.set_menu(user, None, None)
