@@ -249,9 +249,11 @@ async def _currency(ctx: BuyContext) -> int | None:
 
 async def _offers(ctx: BuyContext, event: Event, o: int, svc: str, key: str,
                   retry: ServiceCb | CountryCb | BuyCb | ProviderCb, *,
-                  fresh: bool = False, new: bool = False) -> list[CountryOffer] | None:
-    """Live offers, or None after showing why they could not be loaded."""
-    back = ServiceCb(action="page", o=o)
+                  fresh: bool = False, new: bool = False,
+                  back: CountryCb | None = None) -> list[CountryOffer] | None:
+    """Live offers, or None after showing why they could not be loaded (with Try again,
+    and Back to `back`: the screen the person came from, the services unless told)."""
+    back_to: ServiceCb | CountryCb = back or ServiceCb(action="page", o=o)
     try:
         return await ctx.prices.offers(key, svc, fresh=fresh)
     except BadService:
@@ -259,11 +261,11 @@ async def _offers(ctx: BuyContext, event: Event, o: int, svc: str, key: str,
     except BadKey:
         await show(ctx, event, ctx.t("common.bad_key"), kb.no_key(ctx.t, o), new=new)
     except TransientError:
-        await show(ctx, event, ctx.t("buy.prices_failed"), kb.retry_back(ctx.t, retry, back),
+        await show(ctx, event, ctx.t("buy.prices_failed"), kb.retry_back(ctx.t, retry, back_to),
                    new=new)
     except KoalaError as exc:
         await show(ctx, event, ctx.t("common.provider_error", text=exc.text),
-                   kb.retry_back(ctx.t, retry, back), new=new)
+                   kb.retry_back(ctx.t, retry, back_to), new=new)
     return None
 
 
@@ -442,7 +444,8 @@ async def pick_country(ctx: BuyContext, event: Event, o: int, svc: str, country:
     if not ctx.prices.cached(svc):
         event = await _loading(ctx, event)
     offers = await _offers(ctx, event, o, svc, key,
-                           CountryCb(action="pick", o=o, svc=svc, country=country))
+                           CountryCb(action="pick", o=o, svc=svc, country=country),
+                           back=kb.to_countries(o, svc))
     if offers is None:
         return
     offer = px.find(offers, country)
@@ -483,7 +486,8 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
     event = await _loading(ctx, event, new=new)  # the balance is always asked for
     new = False
     if offers is None:
-        offers = await _offers(ctx, event, o, svc, key, kb.show_confirm(o, svc, country, provider))
+        offers = await _offers(ctx, event, o, svc, key, kb.show_confirm(o, svc, country, provider),
+                               back=kb.to_countries(o, svc))
         if offers is None:
             return
     offer = px.find(offers, country)
