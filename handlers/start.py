@@ -77,8 +77,10 @@ async def cancel(message: Message, state: FSMContext, t: Translator, users: User
     if current is not None:
         await drop_prompt(message.bot, message.chat.id, state)
         await state.clear()
-    # The buy menu is closed too: its buttons go, typed text no longer filters it.
-    menu_closed = (message.chat.type == "private"
+    # Without a form to leave, the buy menu is what is left: its buttons go, and typed text
+    # searches services again instead of filtering it.
+    forms = {KeyForm.waiting.state, SettingsForm.tz.state, SettingsForm.country.state}
+    menu_closed = (current not in forms and message.chat.type == "private"
                    and await menus.close(message.bot, users, db_user))
     if current == KeyForm.waiting.state:
         await message.answer(t("keys.cancelled"))

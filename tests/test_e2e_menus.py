@@ -134,6 +134,16 @@ async def test_cancel_while_typing_a_time_zone_says_the_time_zone_is_unchanged(
     assert "/buy" not in answer.text
 
 
+async def test_cancel_while_waiting_for_a_key_says_nothing_changed(
+        app: App, alice: Person) -> None:
+    chat = alice.chat
+    await chat.send("/key")
+    await chat.wait_for("Send me your KoalaSMS API key")
+    await chat.send("/cancel")
+    answer = await chat.wait_for("Nothing was changed")
+    assert "/buy" not in answer.text
+
+
 async def test_cancel_in_a_buy_menu_closes_it(app: App, alice_with_key: Person) -> None:
     chat = alice_with_key.chat
     countries = await open_countries(chat)
