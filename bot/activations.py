@@ -273,8 +273,10 @@ class ActivationManager:
         user = await session_users.get_or_create(a.buyer_id)
         return Translator(user.language), user
 
-    async def render(self, a: Activation) -> tuple[str, InlineKeyboardMarkup]:
-        """The card as of now (time left is relative: bot/card_refresh.py keeps it current)."""
+    async def render(self, a: Activation, *,
+                     note: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
+        """The card as of now (time left is relative: bot/card_refresh.py keeps it current);
+        `note` (a text key) adds a last line instead of a message of its own."""
         assert a.id is not None
         async with self.db() as session:
             t, user = await self._context(UserRepo(session), a)
@@ -283,6 +285,8 @@ class ActivationManager:
         now = self.clock()
         text = cards.card_text(a, codes, t, self.catalog, now, cards.chosen_tz(user),
                                buyer=buyer)
+        if note is not None:
+            text += "\n" + t(note)
         return text, cards.card_markup(a, t, now)
 
     async def _buyer_name(self, a: Activation) -> str:
@@ -292,13 +296,14 @@ class ActivationManager:
             return str(a.buyer_id)
         return member.user.full_name
 
-    async def send_card(self, a: Activation, *, reply_to: int | None = None) -> Activation:
+    async def send_card(self, a: Activation, *, reply_to: int | None = None,
+                        note: str | None = None) -> Activation:
         """Post the activation's card and remember its message id.
 
         One number has one live card: an older copy is turned into a pointer without
         buttons, so no button anywhere acts on an outdated state."""
         rendered_at = self.clock()
-        text, markup = await self.render(a)
+        text, markup = await self.render(a, note=note)
         try:
             message = await self.notifier.send(a.chat_id, text, markup=markup, reply_to=reply_to)
         except (ChatUnavailable, TelegramAPIError) as exc:
@@ -328,12 +333,12 @@ class ActivationManager:
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.info("old card of activation %s not retired: %s", a.id, exc)
 
-    async def refresh_card(self, a: Activation) -> None:
+    async def refresh_card(self, a: Activation, *, note: str | None = None) -> None:
         """Edit the card to the activation's state; post a new one if it is gone."""
         if a.card_message_id is None:
-            await self.send_card(a)
+            await self.send_card(a, note=note)
             return
-        text, markup = await self.render(a)
+        text, markup = await self.render(a, note=note)
         try:
             edited = await self.notifier.edit(a.chat_id, a.card_message_id, text, markup=markup)
         except (ChatUnavailable, TelegramAPIError) as exc:
@@ -345,7 +350,7 @@ class ActivationManager:
                 await self._mark_card_stale(a)
             return
         if not edited:
-            await self.send_card(a)
+            await self.send_card(a, note=note)
 
     async def _mark_card_stale(self, a: Activation) -> None:
         async with self.db() as session:
@@ -638,10 +643,9 @@ class ActivationManager:
         if ActivationState(a.state) in {ActivationState.WAITING, ActivationState.RETRY}:
             a = await self._move(a, ActivationState.RECEIVED, cancel_requested=False,
                                  resend_requested=False)
-        await self.refresh_card(a)
+        # Why a number due to be cancelled was kept goes on its card, not in one more message.
+        await self.refresh_card(a, note="act.notice.cancel_dropped" if dropped_cancel else None)
         await self._deliver(a, row)
-        if dropped_cancel:
-            await self._notice(a, "act.notice.cancel_dropped")
 
     async def _deliver(self, a: Activation, code: Code) -> bool:
         """Send a stored code; a long SMS also goes whole as a file. A transient failure

@@ -61,6 +61,10 @@ class PriceCache:
             self._entries[key] = (self.clock(), offers)
             return offers
 
+    def cached(self, service: str) -> bool:
+        """Whether `offers` would answer from the cache, without asking the provider."""
+        return self._fresh(self._key(service)) is not None
+
     def invalidate(self, service: str | None = None) -> None:
         if service is None:
             self._entries.clear()

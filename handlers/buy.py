@@ -3,7 +3,8 @@ provider picker, the confirm screen, the purchase itself and a way forward from 
 error.
 
 Every screen is rebuilt from its callback data alone, so buttons keep working after a
-restart (the FSM only remembers which service a typed country filter applies to).
+restart. The open menu (handlers/menus.py) is edited in place by typed text, and a new one
+takes the buttons off the previous one, so the chat holds one live menu.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +45,7 @@ from bot.money import money
 from bot.prices import PriceCache
 from bot.texts import Translator
 from handlers import keyboards_buy as kb
+from handlers import menus
 from handlers.callbacks import (
     ANY_COUNTRY,
     ActCb,
@@ -52,7 +55,7 @@ from handlers.callbacks import (
     ProviderCb,
     ServiceCb,
 )
-from handlers.keys import looks_like_key
+from handlers.menus import OpenMenu
 from storage.models import User
 from storage.repo import INTENT_ADOPTED, AccountRepo, ActivationRepo, IntentRepo, UserRepo
 
@@ -69,7 +72,8 @@ _OWN_PREFIXES = ("s:pick:", "s:close:", "s:hint:", "s:search:", "c:", "p:", "b:"
 
 
 class BuyStates(StatesGroup):
-    country = State()  # in a country menu: typed text filters its countries (data: svc)
+    # Set by older versions in a country menu; the open menu on the user's row took over.
+    country = State()
 
 
 @dataclass
@@ -121,7 +125,10 @@ class _ContextMiddleware(BaseMiddleware):
 router.message.middleware(_ContextMiddleware())
 router.callback_query.middleware(_ContextMiddleware())
 
-Event = Message | CallbackQuery
+# A typed message, a pressed button, or the open menu that typed text edits.
+Event = Message | CallbackQuery | OpenMenu
+# Callback data prefixes of buy screens: a message showing one of these is the open menu.
+_MENU_PREFIXES = ("s:", "c:", "p:", "b:")
 
 
 # --- showing screens -----------------------------------------------------------------
@@ -136,22 +143,93 @@ def _is_buy_screen(message: Message) -> bool:
 
 
 async def show(ctx: BuyContext, event: Event, text: str,
-               markup: InlineKeyboardMarkup | None = None, *, new: bool = False) -> None:
-    """Edit the pressed message into the next screen, or send a new one."""
-    if isinstance(event, Message):
-        await event.answer(text, reply_markup=markup)
-        return
-    message = event.message
-    assert message is not None
-    if not new and isinstance(message, Message):
+               markup: InlineKeyboardMarkup | None = None, *, new: bool = False,
+               menu: str = menus.OTHER) -> None:
+    """Edit the pressed message (or the open menu) into the next screen, or send a new one.
+    `menu` says what typed text means while this screen is the open menu."""
+    # Bookkeeping comes first where it can: the screen appearing is the last step, so a
+    # person who acts on it at once finds everything in place.
+    is_menu = markup is not None and any(
+        (b.callback_data or "").startswith(_MENU_PREFIXES)
+        for row in markup.inline_keyboard for b in row)
+    target = _edit_target(event, new=new)
+    user = ctx.db_user
+    previous = user.menu_message_id if user is not None else None
+    if (is_menu and user is not None and previous is not None
+            and (target is None or target[1] != previous)):
+        await menus.drop_buttons(ctx.bot, user.id, previous)  # one live menu per chat
+    if target is not None:
+        await _remember(ctx, *target, is_menu, menu)
+    shown = await _put(ctx, event, text, markup, new=new)
+    if shown != target:  # sent as a new message
+        if target is not None and is_menu:
+            await menus.drop_buttons(ctx.bot, *target)  # not editable, but maybe pressable
+        await _remember(ctx, *shown, is_menu, menu)
+
+
+def _edit_target(event: Event, *, new: bool) -> tuple[int, int] | None:
+    """The message `_put` will try to edit, if any."""
+    if isinstance(event, OpenMenu):
+        return event.chat_id, event.message_id
+    if isinstance(event, CallbackQuery) and not new and isinstance(event.message, Message):
+        return event.message.chat.id, event.message.message_id
+    return None
+
+
+async def _put(ctx: BuyContext, event: Event, text: str, markup: InlineKeyboardMarkup | None,
+               *, new: bool) -> tuple[int, int]:
+    """Show the screen; returns where it is now."""
+    if isinstance(event, OpenMenu):
+        chat_id = event.chat_id
         try:
-            await message.edit_text(text, reply_markup=markup)
-            return
+            await ctx.bot.edit_message_text(text=text, chat_id=chat_id,
+                                            message_id=event.message_id, reply_markup=markup)
+            return chat_id, event.message_id
         except TelegramBadRequest as exc:
             if "not modified" in exc.message:
-                return
-            log.info("buy screen not edited (%s); sending a new one", exc.message)
-    await ctx.bot.send_message(message.chat.id, text, reply_markup=markup)
+                return chat_id, event.message_id
+            log.info("open menu not edited (%s); sending a new one", exc.message)
+    elif isinstance(event, Message):
+        chat_id = event.chat.id
+    else:
+        message = event.message
+        assert message is not None
+        chat_id = message.chat.id
+        if not new and isinstance(message, Message):
+            try:
+                await message.edit_text(text, reply_markup=markup)
+                return chat_id, message.message_id
+            except TelegramBadRequest as exc:
+                if "not modified" in exc.message:
+                    return chat_id, message.message_id
+                log.info("buy screen not edited (%s); sending a new one", exc.message)
+    sent = await ctx.bot.send_message(chat_id, text, reply_markup=markup)
+    return chat_id, sent.message_id
+
+
+async def _remember(ctx: BuyContext, chat_id: int, message_id: int, is_menu: bool,
+                    menu: str) -> None:
+    """Keep the user's open menu up to date: one live menu per private chat."""
+    user = ctx.db_user
+    if user is None or chat_id != user.id:
+        return
+    if is_menu:
+        await ctx.users.set_menu(user, message_id, menu)
+    elif user.menu_message_id == message_id:  # buying, bought, an error: no menu any more
+        await ctx.users.set_menu(user, None, None)
+
+
+async def _loading(ctx: BuyContext, event: Event, *, new: bool = False) -> Event:
+    """Say "Loading…" at once where the next screen will be, before a provider read that may
+    take a while; the screen then replaces it. A typed message gets a message of its own."""
+    if isinstance(event, CallbackQuery) and not new:
+        message = event.message
+        if isinstance(message, Message):
+            with suppress(TelegramBadRequest):  # not modified: it says so already
+                await message.edit_text(ctx.t("buy.loading"))
+            return event
+    chat_id, message_id = await _put(ctx, event, ctx.t("buy.loading"), None, new=new)
+    return OpenMenu(chat_id, message_id, menus.OTHER)
 
 
 async def _owner_checked(ctx: BuyContext, query: CallbackQuery, o: int) -> bool:
@@ -179,9 +257,11 @@ async def _currency(ctx: BuyContext) -> int | None:
 
 async def _offers(ctx: BuyContext, event: Event, o: int, svc: str, key: str,
                   retry: ServiceCb | CountryCb | BuyCb | ProviderCb, *,
-                  fresh: bool = False, new: bool = False) -> list[CountryOffer] | None:
-    """Live offers, or None after showing why they could not be loaded."""
-    back = ServiceCb(action="page", o=o)
+                  fresh: bool = False, new: bool = False,
+                  back: CountryCb | None = None) -> list[CountryOffer] | None:
+    """Live offers, or None after showing why they could not be loaded (with Try again,
+    and Back to `back`: the screen the person came from, the services unless told)."""
+    back_to: ServiceCb | CountryCb = back or ServiceCb(action="page", o=o)
     try:
         return await ctx.prices.offers(key, svc, fresh=fresh)
     except BadService:
@@ -189,11 +269,11 @@ async def _offers(ctx: BuyContext, event: Event, o: int, svc: str, key: str,
     except BadKey:
         await show(ctx, event, ctx.t("common.bad_key"), kb.no_key(ctx.t, o), new=new)
     except TransientError:
-        await show(ctx, event, ctx.t("buy.prices_failed"), kb.retry_back(ctx.t, retry, back),
+        await show(ctx, event, ctx.t("buy.prices_failed"), kb.retry_back(ctx.t, retry, back_to),
                    new=new)
     except KoalaError as exc:
         await show(ctx, event, ctx.t("common.provider_error", text=exc.text),
-                   kb.retry_back(ctx.t, retry, back), new=new)
+                   kb.retry_back(ctx.t, retry, back_to), new=new)
     return None
 
 
@@ -219,18 +299,21 @@ async def service_menu(ctx: BuyContext, event: Event, o: int, page: int = 0, *,
         return
     entries = await _menu_entries(ctx, o)
     await show(ctx, event, ctx.t("buy.menu"),
-               kb.service_menu(ctx.t, ctx.catalog, o, entries, page), new=new)
+               kb.service_menu(ctx.t, ctx.catalog, o, entries, page), new=new,
+               menu=menus.SERVICES)
 
 
 async def search_results(ctx: BuyContext, event: Event, o: int, q: str, page: int = 0) -> None:
     codes = ctx.catalog.search_services(q, lang=ctx.t.lang)
     if not codes:
-        await show(ctx, event, ctx.t("buy.nothing_found", q=q), kb.nothing_found(ctx.t, o))
+        await show(ctx, event, ctx.t("buy.nothing_found", q=q), kb.nothing_found(ctx.t, o),
+                   menu=menus.SERVICES)
         return
     favourites = set(await ctx.users.favourites(o))
     entries = [kb.ServiceEntry(c, "fav" if c in favourites else "") for c in codes]
     await show(ctx, event, ctx.t("buy.search_results", q=q),
-               kb.service_menu(ctx.t, ctx.catalog, o, entries, page, q=q))
+               kb.service_menu(ctx.t, ctx.catalog, o, entries, page, q=q),
+               menu=menus.SERVICES)
 
 
 @router.message(Command("buy"))
@@ -274,14 +357,24 @@ async def on_service(query: CallbackQuery, callback_data: ServiceCb, ctx: BuyCon
     await service_menu(ctx, query, cb.o, cb.page, new=new)
 
 
-@router.message(StateFilter(None), F.text, ~F.text.startswith("/"))
-async def typed_search(message: Message, ctx: BuyContext) -> None:
+@router.message(StateFilter(None, BuyStates.country), F.text, ~F.text.startswith("/"))
+async def typed_text(message: Message, ctx: BuyContext) -> None:
+    """Typed text edits the open menu: a country menu filters its countries, any other
+    screen becomes the services matching it. With no open menu, the answer is new."""
     assert message.from_user is not None
     assert message.text is not None
     o = message.from_user.id
-    if await _api_key(ctx, message, o) is None:
+    text = message.text.strip()[:64]
+    await ctx.state.clear()
+    menu = menus.open_menu(ctx.db_user)
+    if menu is not None and menu.country_menu is not None:
+        svc, sort = menu.country_menu
+        await countries(ctx, menu, o, svc, sort=sort, q=text)
         return
-    await search_results(ctx, message, o, message.text.strip()[:64])
+    target: Event = menu or message
+    if await _api_key(ctx, target, o) is None:
+        return
+    await search_results(ctx, target, o, text)
 
 
 # --- countries -----------------------------------------------------------------------
@@ -296,13 +389,14 @@ async def countries(ctx: BuyContext, event: Event, o: int, svc: str, *, page: in
     retry = CountryCb(action="page", o=o, svc=svc, page=page, sort=sort,
                       q=kb.fit_query(lambda s: CountryCb(action="page", o=o, svc=svc,
                                                          page=page, sort=sort, q=s), q))
+    if fresh or not ctx.prices.cached(svc):
+        event = await _loading(ctx, event, new=new)
     offers = await _offers(ctx, event, o, svc, key, retry, fresh=fresh, new=new)
     if offers is None:
         return
     t = ctx.t
     name = ctx.catalog.service_name(svc, t.lang)
-    await ctx.state.set_state(BuyStates.country)
-    await ctx.state.update_data(svc=svc, sort=sort)
+    here = menus.countries_kind(svc, sort)  # typed text filters these countries
     stocked = px.in_stock(offers)
     if not stocked:
         await show(ctx, event, t("buy.no_stock", service=name),
@@ -313,7 +407,7 @@ async def countries(ctx: BuyContext, event: Event, o: int, svc: str, *, page: in
         items = [offer for offer in ordered if ctx.catalog.country_matches(offer.country, q)]
         if not items:
             await show(ctx, event, t("buy.no_country_match", service=name, q=q),
-                       kb.no_country_match(t, o, svc, q), new=new)
+                       kb.no_country_match(t, o, svc, q), new=new, menu=here)
             return
         text = t("buy.countries_filtered", service=name, q=q)
     else:
@@ -326,7 +420,8 @@ async def countries(ctx: BuyContext, event: Event, o: int, svc: str, *, page: in
     favourite = svc in await ctx.users.favourites(o)
     await show(ctx, event, text, kb.country_menu(t, ctx.catalog, o, svc, items, page, sort=sort,
                                                  q=q, favourite=favourite,
-                                                 currency=await _currency(ctx)), new=new)
+                                                 currency=await _currency(ctx)), new=new,
+               menu=here)
 
 
 @router.callback_query(CountryCb.filter())
@@ -344,34 +439,21 @@ async def on_country(query: CallbackQuery, callback_data: CountryCb, ctx: BuyCon
         return
     await query.answer()
     if cb.action == "pick":
-        await ctx.state.clear()
         await pick_country(ctx, query, cb.o, cb.svc, cb.country)
         return
     page = 0 if cb.action == "sort" else cb.page
     await countries(ctx, query, cb.o, cb.svc, page=page, sort=cb.sort, q=cb.q)
 
 
-# A pasted API key is the keys area's (it deletes it); never echo it as a country filter.
-@router.message(BuyStates.country, F.text, ~F.text.startswith("/"), ~F.text.func(looks_like_key))
-async def typed_country(message: Message, ctx: BuyContext) -> None:
-    assert message.from_user is not None
-    assert message.text is not None
-    data = await ctx.state.get_data()
-    svc = str(data.get("svc") or "")
-    if not svc:
-        await ctx.state.clear()
-        await typed_search(message, ctx)
-        return
-    await countries(ctx, message, message.from_user.id, svc, sort=str(data.get("sort") or "p"),
-                    q=message.text.strip()[:64])
-
-
 async def pick_country(ctx: BuyContext, event: Event, o: int, svc: str, country: int) -> None:
     key = await _api_key(ctx, event, o)
     if key is None:
         return
+    if not ctx.prices.cached(svc):
+        event = await _loading(ctx, event)
     offers = await _offers(ctx, event, o, svc, key,
-                           CountryCb(action="pick", o=o, svc=svc, country=country))
+                           CountryCb(action="pick", o=o, svc=svc, country=country),
+                           back=kb.to_countries(o, svc))
     if offers is None:
         return
     offer = px.find(offers, country)
@@ -409,8 +491,11 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
         key = await _api_key(ctx, event, o)
         if key is None:
             return
+    event = await _loading(ctx, event, new=new)  # the balance is always asked for
+    new = False
     if offers is None:
-        offers = await _offers(ctx, event, o, svc, key, kb.show_confirm(o, svc, country, provider))
+        offers = await _offers(ctx, event, o, svc, key, kb.show_confirm(o, svc, country, provider),
+                               back=kb.to_countries(o, svc))
         if offers is None:
             return
     offer = px.find(offers, country)
@@ -434,8 +519,12 @@ async def confirm(ctx: BuyContext, event: Event, o: int, svc: str, country: int,
             lines.append(t("buy.balance_after", balance=money(balance - price, currency)))
         else:
             lines.append(t("buy.balance_short", balance=money(balance, currency)))
+    # Back goes where the person came from: the supplier picker when it was on the way.
+    picker = country != ANY_COUNTRY and offer is not None and len(
+        px.stocked_providers(offer)) > 1
+    back = CountryCb(action="pick", o=o, svc=svc, country=country) if picker else None
     await show(ctx, event, "\n".join(lines),
-               kb.confirm(t, o, svc, country, price, provider, currency=currency), new=new)
+               kb.confirm(t, o, svc, country, price, provider, currency=currency, back=back))
 
 
 async def _balance(ctx: BuyContext, key: str) -> float | None:
@@ -450,6 +539,8 @@ async def no_numbers(ctx: BuyContext, event: Event, o: int, svc: str, country: i
                      *, offers: list[CountryOffer] | None = None, new: bool = False) -> None:
     """Sold out here: the cheapest countries that still have numbers."""
     if offers is None:
+        event = await _loading(ctx, event, new=new)
+        new = False
         try:
             offers = await ctx.prices.offers(key, svc, fresh=True)
         except KoalaError:
@@ -622,17 +713,18 @@ async def on_buy_again(query: CallbackQuery, callback_data: ActCb, ctx: BuyConte
     key = await _api_key(ctx, query, o, new=True)
     if key is None:
         return
+    # The card stays as it is: the next screens are a message of their own.
+    screen = await _loading(ctx, query, new=True)
     country = a.country if a.country is not None else ANY_COUNTRY
-    offers = await _offers(ctx, query, o, a.service, key, kb.show_confirm(o, a.service, country),
-                           new=True)
+    offers = await _offers(ctx, screen, o, a.service, key,
+                           kb.show_confirm(o, a.service, country))
     if offers is None:
         return
-    # The card stays as it is: the next screens are a message of their own.
     offer = px.find(offers, country)
     if offer is None or offer.count <= 0:
-        await countries(ctx, query, o, a.service, new=True)
+        await countries(ctx, screen, o, a.service)
         return
-    await confirm(ctx, query, o, a.service, country, 0, key=key, offers=offers, new=True)
+    await confirm(ctx, screen, o, a.service, country, 0, key=key, offers=offers)
 
 
 # --- "which of these numbers is yours?" after a lost purchase answer -----------------

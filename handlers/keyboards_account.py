@@ -50,10 +50,10 @@ def start_with_key(t: Translator, user_id: int) -> InlineKeyboardMarkup:
 
 
 def buy_service(t: Translator, user_id: int, service: str, name: str) -> InlineKeyboardMarkup:
+    # Only the linked service: the greeting above has the general "Buy a number" already.
     return _markup([
         [_button(t("start.buy_service_button", service=name),
                  ServiceCb(action="pick", o=user_id, svc=service).pack())],
-        [buy_button(t, user_id)],
     ])
 
 

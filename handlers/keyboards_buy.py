@@ -227,12 +227,13 @@ def price_arg(price: float) -> str:
 
 def confirm(t: Translator, o: int, svc: str, country: int, price: float,
             provider: int, *, key: str = "buy.btn.buy",
-            currency: int | None = None) -> InlineKeyboardMarkup:
+            currency: int | None = None, back: CallbackData | None = None) -> InlineKeyboardMarkup:
+    """`back`: where Back goes (the countries unless told)."""
     return InlineKeyboardMarkup(inline_keyboard=[[
         Button(text=label(t, key, price=money(price, currency)),
                callback_data=BuyCb(action="ok", o=o, svc=svc, country=country,
                                    price=price_arg(price), provider=provider).pack()),
-        Button(text=t("common.back"), callback_data=to_countries(o, svc).pack()),
+        Button(text=t("common.back"), callback_data=(back or to_countries(o, svc)).pack()),
     ]])
 
 

@@ -9,12 +9,16 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
+from bot.cards import user_tz
 from bot.catalog import Catalog
 from bot.koala import KoalaClient
 from bot.texts import Translator
 from handlers import keyboards_account as kb
-from handlers.keys import balance_view, delete_quietly, drop_prompt, looks_like_key
-from storage.repo import AccountRepo
+from handlers import menus
+from handlers.keys import KeyForm, balance_view, delete_quietly, drop_prompt, looks_like_key
+from handlers.settings import SettingsForm
+from storage.models import User
+from storage.repo import AccountRepo, UserRepo
 
 router = Router(name="start")
 
@@ -65,11 +69,30 @@ async def help_command(message: Message, t: Translator) -> None:
 
 
 @router.message(Command("cancel"))
-async def cancel(message: Message, state: FSMContext, t: Translator) -> None:
+async def cancel(message: Message, state: FSMContext, t: Translator, users: UserRepo,
+                 db_user: User | None, catalog: Catalog) -> None:
+    """Leave what is half done; the answer names what that was."""
     assert message.bot is not None
-    if await state.get_state() is None:
+    current = await state.get_state()
+    if current is not None:
+        await drop_prompt(message.bot, message.chat.id, state)
+        await state.clear()
+    # Without a form to leave, the buy menu is what is left: its buttons go, and typed text
+    # searches services again instead of filtering it.
+    forms = {KeyForm.waiting.state, SettingsForm.tz.state, SettingsForm.country.state}
+    menu_closed = (current not in forms and message.chat.type == "private"
+                   and await menus.close(message.bot, users, db_user))
+    if current == KeyForm.waiting.state:
+        await message.answer(t("keys.cancelled"))
+    elif current == SettingsForm.tz.state and db_user is not None:
+        offset = user_tz(db_user).utcoffset(None)
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        await message.answer(t("settings.tz_kept", tz=kb.tz_label(minutes)))
+    elif current == SettingsForm.country.state and db_user is not None:
+        country = (catalog.country_label(db_user.default_country, t.lang)
+                   if db_user.default_country is not None else t("settings.country_none"))
+        await message.answer(t("settings.country_kept", country=country))
+    elif current is not None or menu_closed:
+        await message.answer(t("common.cancelled"))
+    else:
         await message.answer(t("common.nothing_to_cancel"))
-        return
-    await drop_prompt(message.bot, message.chat.id, state)
-    await state.clear()
-    await message.answer(t("common.cancelled"))

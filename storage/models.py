@@ -22,6 +22,11 @@ class User(SQLModel, table=True):
     default_country: int | None = None
     tz_offset_minutes: int | None = None  # None: guessed from the language
     created_at: datetime = Field(default_factory=utcnow)
+    # The buy menu open in the private chat (it outlives the FSM, which a restart loses
+    # with memory storage): typed text edits it, a new menu retires its buttons.
+    menu_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    menu_kind: str | None = Field(default=None, max_length=64)  # see handlers/menus.py
+    menu_at: datetime | None = None
 
 
 class Favourite(SQLModel, table=True):

@@ -95,6 +95,17 @@ class UserRepo:
         await self.session.commit()
         return bool(result.rowcount)
 
+    async def set_menu(self, user: User, message_id: int | None, kind: str | None) -> None:
+        """Remember the user's open buy menu (None: there is none). Only these columns are
+        written, so a concurrent update of the user's settings is not undone."""
+        at = utcnow() if message_id is not None else None
+        await self.session.exec(
+            update(User).where(col(User.id) == user.id)
+            .values(menu_message_id=message_id, menu_kind=kind, menu_at=at)
+        )
+        await self.session.commit()
+        user.menu_message_id, user.menu_kind, user.menu_at = message_id, kind, at
+
 
 class AccountRepo:
     def __init__(self, session: AsyncSession, keybox: KeyBox) -> None:

@@ -107,6 +107,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "check the price first.",
                       "KoalaSMS не ответил; ничего не куплено. Попробуйте ещё раз: "
                       "я сначала проверю цену."),
+    "buy.loading": ("⏳ Loading…", "⏳ Загружаю…"),
     "buy.lost": ("KoalaSMS did not confirm the purchase and I couldn't check whether a "
                  "number was bought. Check /active in a minute before buying again.",
                  "KoalaSMS не подтвердил покупку, и мне не удалось проверить, куплен ли "
