@@ -22,7 +22,6 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
-from bot import cards
 from bot.catalog import Catalog
 from bot.intents import INTENT_WINDOW, IntentSettler, as_purchase
 from bot.koala import (
@@ -41,6 +40,7 @@ from bot.koala.client import STATUS_CANCEL, STATUS_COMPLETE, STATUS_RETRY
 from bot.money import money
 from bot.notifier import ChatUnavailable, Notifier, is_permanent
 from bot.texts import Translator
+from bot.ui import cards
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
 from storage.models import Account, Activation, Code, PurchaseIntent, User, utcnow

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from bot.activations import ActivationManager
-from bot.cards import STALE
+from bot.ui.cards import STALE
 from storage.models import Activation
 from storage.repo import ActivationRepo
 from storage.states import ActivationState

@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import cards, dialling
+from bot import dialling
 from bot.koala import KoalaError, Purchase
 from bot.koala.models import ActiveActivation
 from bot.money import money
 from bot.notifier import ChatUnavailable
 from bot.texts import Translator
-from handlers.callbacks import ANY_COUNTRY, BuyCb, CountryCb, IntentCb, ServiceCb
+from bot.ui import cards
+from bot.ui.callbacks import ANY_COUNTRY, BuyCb, CountryCb, IntentCb, ServiceCb
 from storage.models import Activation, PurchaseIntent
 from storage.repo import (
     INTENT_AMBIGUOUS,

@@ -10,12 +10,12 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot import cards
 from bot.activations import ActivationManager, Outcome, Result
 from bot.limits import cut
 from bot.money import money
 from bot.texts import Translator
-from handlers.callbacks import ActCb
+from bot.ui import cards
+from bot.ui.callbacks import ActCb
 from storage.models import Activation, User
 from storage.repo import ActivationRepo
 from storage.states import ActivationState

@@ -44,9 +44,8 @@ from bot.koala import (
 from bot.money import money
 from bot.prices import PriceCache
 from bot.texts import Translator
-from handlers import keyboards_buy as kb
-from handlers import menus
-from handlers.callbacks import (
+from bot.ui import keyboards_buy as kb
+from bot.ui.callbacks import (
     ANY_COUNTRY,
     ActCb,
     BuyCb,
@@ -55,6 +54,7 @@ from handlers.callbacks import (
     ProviderCb,
     ServiceCb,
 )
+from handlers import menus
 from handlers.menus import OpenMenu
 from storage.models import User
 from storage.repo import INTENT_ADOPTED, AccountRepo, ActivationRepo, IntentRepo, UserRepo

@@ -12,13 +12,13 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import CODE_IN_LIST, phone_display, shown_country, user_tz
 from bot.catalog import Catalog
 from bot.limits import MESSAGE_LIMIT, cut, fit_html
 from bot.money import amount_text, iso_code, money
 from bot.texts import Raw, Translator, esc
-from handlers import keyboards_account as kb
-from handlers.callbacks import HistoryCb
+from bot.ui import keyboards_account as kb
+from bot.ui.callbacks import HistoryCb
+from bot.ui.cards import CODE_IN_LIST, phone_display, shown_country, user_tz
 from handlers.keys import show
 from storage.models import Activation, Code, User
 from storage.repo import ActivationRepo, CodeRepo

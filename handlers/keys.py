@@ -28,8 +28,8 @@ from bot.koala.errors import (
 )
 from bot.money import money
 from bot.texts import Translator
-from handlers import keyboards_account as kb
-from handlers.callbacks import KeyCb
+from bot.ui import keyboards_account as kb
+from bot.ui.callbacks import KeyCb
 from storage.crypto import KeyDecryptError
 from storage.repo import AccountRepo
 

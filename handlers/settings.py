@@ -13,11 +13,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.cards import user_tz
 from bot.catalog import Catalog
 from bot.texts import LANGUAGES, Translator
-from handlers import keyboards_account as kb
-from handlers.callbacks import SettingsCb
+from bot.ui import keyboards_account as kb
+from bot.ui.callbacks import SettingsCb
+from bot.ui.cards import user_tz
 from handlers.keys import PROMPT_ID, drop_prompt, show
 from storage.models import User
 from storage.repo import UserRepo

@@ -9,11 +9,11 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.cards import user_tz
 from bot.catalog import Catalog
 from bot.koala import KoalaClient
 from bot.texts import Translator
-from handlers import keyboards_account as kb
+from bot.ui import keyboards_account as kb
+from bot.ui.cards import user_tz
 from handlers import menus
 from handlers.keys import KeyForm, balance_view, delete_quietly, drop_prompt, looks_like_key
 from handlers.settings import SettingsForm

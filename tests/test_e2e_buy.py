@@ -11,7 +11,7 @@ from bot.app import App
 from bot.intents import INTENT_WINDOW
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import EmuChat, EmuMessage, TelegramEmulator
-from handlers.callbacks import BuyCb, CountryCb, ServiceCb
+from bot.ui.callbacks import BuyCb, CountryCb, ServiceCb
 from storage.repo import AccountRepo
 from tests.conftest import DEMO_KEY, Person
 from tests.helpers_time import TimeTravel
@@ -343,7 +343,7 @@ async def test_default_country_is_pinned(app: App, alice_with_key: Person) -> No
 
 
 def test_callback_data_fits_64_bytes() -> None:
-    from handlers.keyboards_buy import fit_query
+    from bot.ui.keyboards_buy import fit_query
 
     big = 10 ** 13
     long_q = "очень длинный запрос: названия сервиса " * 3

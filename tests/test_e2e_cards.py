@@ -8,9 +8,9 @@ from datetime import timedelta, timezone
 from pathlib import Path
 
 from bot.app import App, build_app, close_app, running
-from bot.cards import phone_display
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import EmuChat, EmuMessage, TelegramEmulator
+from bot.ui.cards import phone_display
 from storage.models import Activation
 from storage.repo import AccountRepo, UserRepo
 from storage.states import ActivationState

@@ -10,7 +10,7 @@ import pytest
 from bot.app import App
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
-from handlers.callbacks import KeyCb, ServiceCb
+from bot.ui.callbacks import KeyCb, ServiceCb
 from storage.models import Account
 from storage.repo import AccountRepo
 from tests.conftest import DEMO_KEY, Person

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app import App
 from bot.sandbox.telegram import TelegramEmulator
-from handlers.callbacks import HistoryCb, SettingsCb
+from bot.ui.callbacks import HistoryCb, SettingsCb
 from storage.models import Activation, User
 from storage.repo import AccountRepo, ActivationRepo, CodeRepo, UserRepo
 from storage.states import ActivationState

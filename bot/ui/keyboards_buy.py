@@ -12,7 +12,7 @@ from bot.catalog import Catalog
 from bot.koala import CountryOffer, ProviderOffer
 from bot.money import amount_text, money
 from bot.texts import Raw, Translator
-from handlers.callbacks import ANY_COUNTRY, BuyCb, CountryCb, KeyCb, ProviderCb, ServiceCb
+from bot.ui.callbacks import ANY_COUNTRY, BuyCb, CountryCb, KeyCb, ProviderCb, ServiceCb
 
 SERVICE_PAGE = 12
 COUNTRY_PAGE = 10

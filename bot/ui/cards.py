@@ -11,7 +11,7 @@ from bot.catalog import Catalog
 from bot.limits import MESSAGE_LIMIT, cut, units, visible_units
 from bot.money import money
 from bot.texts import Raw, Translator, esc
-from handlers.callbacks import ActCb
+from bot.ui.callbacks import ActCb
 from storage.models import Activation, Code, User
 from storage.states import ActivationState
 

@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import Catalog
 from bot.texts import Translator
-from handlers.callbacks import HistoryCb, KeyCb, ServiceCb, SettingsCb
+from bot.ui.callbacks import HistoryCb, KeyCb, ServiceCb, SettingsCb
 
 # Offsets offered as buttons, in hours; anything else is typed ("+5:30").
 TZ_CHOICES: tuple[int, ...] = (-8, -7, -6, -5, -4, -3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
