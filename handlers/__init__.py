@@ -26,4 +26,7 @@ def _router_of(name: str) -> Router:
 
 
 def get_routers() -> list[Router]:
-    return [_router_of(name) for name in AREAS]
+    from handlers import guards
+
+    errors, *areas = [_router_of(name) for name in AREAS]
+    return [errors, guards.make_router(), *areas]
