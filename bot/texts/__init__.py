@@ -93,7 +93,7 @@ def build_catalogue(lang: str, files: Iterable[tuple[str, str]]) -> Catalogue:
         resource = FluentResource(text)
         for item in resource.body:
             if isinstance(item, ftl.Junk):
-                raise ValueError(f"{lang}/{name}: cannot parse {(item.content or "")[:80]!r}")
+                raise ValueError(f"{lang}/{name}: cannot parse {(item.content or '')[:80]!r}")
             if isinstance(item, ftl.Message):
                 if item.id.name in selectors:
                     raise ValueError(f"{lang}/{name}: {item.id.name!r} is defined twice")
