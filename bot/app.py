@@ -34,6 +34,7 @@ from bot.koala import KoalaClient
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
+from bot.texts import load as load_texts
 from handlers import get_routers
 from handlers.middlewares import ContextMiddleware
 from storage.crypto import KeyBox
@@ -85,6 +86,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
                     koala_backoff: float = 0.5, reconcile_delay: float = 1.0,
                     intent_window: float = INTENT_WINDOW) -> App:
     """Create every dependency and the dispatcher; migrations are applied here."""
+    load_texts()
     engine = create_engine(settings.DATABASE_URL)
     await migrate(engine)
     db = session_factory(engine)

@@ -84,6 +84,13 @@ def catalogue(lang: str) -> Catalogue:
     return build_catalogue(lang, locale_files(lang))
 
 
+def load() -> None:
+    """Parse every language now (at start-up): a broken file stops the bot before it serves
+    anyone, and the first user does not wait for the parsing."""
+    for lang in LANGUAGES:
+        catalogue(lang)
+
+
 def build_catalogue(lang: str, files: Iterable[tuple[str, str]]) -> Catalogue:
     # use_isolating=False: Fluent would otherwise wrap every value in invisible Unicode
     # isolation marks, which end up inside copied codes and phone numbers.
