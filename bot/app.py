@@ -37,6 +37,7 @@ from bot.limits import CallbackAnswerLimit
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
+from bot.texts import load as load_texts
 from handlers import get_routers
 from handlers.middlewares import ContextMiddleware
 from storage.crypto import KeyBox
@@ -91,6 +92,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
                     screen_budget: float = SCREEN_BUDGET,
                     engine_options: dict[str, Any] | None = None) -> App:
     """Create every dependency and the dispatcher; migrations are applied here."""
+    load_texts()
     engine = create_engine(settings.DATABASE_URL, **(engine_options or {}))
     await migrate(engine)
     db = session_factory(engine)

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
+from bot.texts import Translator
+
 # The services most people buy, in the order the menu shows them.
 POPULAR: tuple[tuple[str, str], ...] = (
     ("tg", "Telegram"),
@@ -166,7 +168,7 @@ class Catalog:
 
     def country_name(self, country: int | None, lang: str = "en") -> str:
         if country is None or country < 0:
-            return "Any country" if lang != "ru" else "Любая страна"
+            return Translator(lang)("catalog.any_country")
         if lang == "ru" and country in COUNTRY_RU:
             return COUNTRY_RU[country]
         return self._countries.get(country, f"#{country}")

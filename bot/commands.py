@@ -5,22 +5,25 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 
-_PRIVATE: tuple[tuple[str, str, str], ...] = (
-    ("start", "Start and what the bot does", "Начало и что умеет бот"),
-    ("buy", "Buy a number", "Купить номер"),
-    ("active", "Running activations", "Активные активации"),
-    ("balance", "Account balance", "Баланс"),
-    ("history", "Past activations and spending", "История и расходы"),
-    ("key", "Set or change the API key", "Указать или сменить API-ключ"),
-    ("settings", "Language, country, favourites", "Язык, страна, избранное"),
-    ("help", "How to use the bot", "Как пользоваться ботом"),
-    ("cancel", "Leave the current menu", "Выйти из текущего меню"),
+from bot.texts import Translator
+
+# (command, text key); the descriptions live in bot/locales/<lang>/commands.ftl.
+_PRIVATE: tuple[tuple[str, str], ...] = (
+    ("start", "commands.start"),
+    ("buy", "commands.buy"),
+    ("active", "commands.active"),
+    ("balance", "commands.balance"),
+    ("history", "commands.history"),
+    ("key", "commands.key"),
+    ("settings", "commands.settings"),
+    ("help", "commands.help"),
+    ("cancel", "commands.cancel"),
 )
 
 
 def commands(lang: str) -> list[BotCommand]:
-    index = 2 if lang == "ru" else 1
-    return [BotCommand(command=row[0], description=row[index]) for row in _PRIVATE]
+    t = Translator(lang)
+    return [BotCommand(command=command, description=t(key)) for command, key in _PRIVATE]
 
 
 async def publish_commands(bot: Bot) -> None:

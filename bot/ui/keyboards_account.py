@@ -101,8 +101,8 @@ def settings_menu(t: Translator, user_id: int) -> InlineKeyboardMarkup:
 
 def settings_lang(t: Translator, user_id: int) -> InlineKeyboardMarkup:
     return _markup([
-        [_button("🇬🇧 English", SettingsCb(action="setlang", o=user_id, value="en").pack()),
-         _button("🇷🇺 Русский", SettingsCb(action="setlang", o=user_id, value="ru").pack())],
+        [_button(t(key), SettingsCb(action="setlang", o=user_id, value=lang).pack())
+         for lang, key in (("en", "settings.lang_name.en"), ("ru", "settings.lang_name.ru"))],
         _nav(t, user_id),
     ])
 
