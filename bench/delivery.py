@@ -292,6 +292,13 @@ async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
                        results["stalled"], results["stalled_delivered"])
 
 
+def delivered(runs: list[DeliveryRun]) -> str:
+    counts = {r.delivered for r in runs}
+    if len(counts) == 1:
+        return f"{runs[0].delivered}/{runs[0].expected}"
+    return f"({spread([r.delivered for r in runs], '{:.0f}')})/{runs[0].expected}"
+
+
 def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[str]:
     stall = args.stall or "none"
     if args.stall:
@@ -299,7 +306,8 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         if args.stall == "group429":
             lasting += f", retry_after {args.retry_after} s"
         stall += f" ({lasting}"
-        stall += f"; stalled codes delivered {spread([r.stalled_delivered for r in runs], '{:.0f}')}"
+        got = spread([r.stalled_delivered for r in runs], "{:.0f}")
+        stall += f"; stalled codes delivered {got}"
         stall += f"/{runs[0].stalled})"
     return [
         "| keys | activations | codes/s | stall | POLL_INTERVAL | runs | p50 s (min / med / max) "
@@ -308,7 +316,7 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         f"| {args.keys} | {args.activations} | {args.rate:g} | {stall} | "
         f"{args.poll_interval:g} | {len(runs)} | {spread([r.p50 for r in runs])} | "
         f"{spread([r.p99 for r in runs])} | "
-        f"{spread([r.delivered for r in runs], '{:.0f}')}/{runs[0].expected} | "
+        f"{delivered(runs)} | "
         f"{spread([r.rss for r in runs], '{:.0f}')} "
         f"({spread([r.peak for r in runs], '{:.0f}')}) |",
     ]
@@ -336,7 +344,7 @@ async def menus_run(args: argparse.Namespace) -> MenuRun:
 
 
 def menus_table(args: argparse.Namespace, runs: list[MenuRun]) -> list[str]:
-    lines = [f"| command | users | runs | answers | p50 ms (min / med / max) "
+    lines = ["| command | users | runs | answers | p50 ms (min / med / max) "
              "| p99 ms (min / med / max) | updates/s (min / med / max) |",
              "|---|---|---|---|---|---|---|"]
     for command in runs[0].p50:

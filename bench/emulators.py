@@ -17,11 +17,12 @@ Control API (JSON in, JSON out), on the ``control`` address:
   over the first ``keys`` keys. ``group_activations`` more are bought with one extra key and
   live in one group chat; ``hanging_keys`` extra keys get one activation each and every
   provider request made with them hangs (longer than the bot's client time-out).
-- ``POST /deliver`` ``{"rate", "group429": bool, "stall_seconds", "retry_after"}``: starts sending one
-  SMS per measured activation at ``rate`` per second. The stalled activations (group or
-  hanging keys) get their codes first, all at once; they are counted apart, not measured.
-  With ``group429`` the group chat answers every send with 429 (``retry_after``, 10 s by default). The
-  429s and the hanging keys last ``stall_seconds``, or the whole run when it is null.
+- ``POST /deliver`` ``{"rate", "group429": bool, "stall_seconds", "retry_after"}``:
+  starts sending one SMS per measured activation at ``rate`` per second. The stalled
+  activations (group or hanging keys) get their codes first, all at once; they are counted
+  apart, not measured. With ``group429`` the group chat answers every send with 429
+  (``retry_after``, 10 s by default). The 429s and the hanging keys last
+  ``stall_seconds``, or the whole run when it is null.
 - ``GET /results``: for each measured code, when the provider got the SMS and when the
   Telegram emulator got the bot's message (sendMessage) containing it, both on this
   process's monotonic clock.
