@@ -292,11 +292,15 @@ async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
                        results["stalled"], results["stalled_delivered"])
 
 
+def out_of(got: Sequence[int], expected: int) -> str:
+    """"7/8", or "(5 / 7 / 8)/8" when the runs differ."""
+    if len(set(got)) == 1:
+        return f"{got[0]}/{expected}"
+    return f"({spread(got, '{:.0f}')})/{expected}"
+
+
 def delivered(runs: list[DeliveryRun]) -> str:
-    counts = {r.delivered for r in runs}
-    if len(counts) == 1:
-        return f"{runs[0].delivered}/{runs[0].expected}"
-    return f"({spread([r.delivered for r in runs], '{:.0f}')})/{runs[0].expected}"
+    return out_of([r.delivered for r in runs], runs[0].expected)
 
 
 def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[str]:
@@ -306,9 +310,8 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         if args.stall == "group429":
             lasting += f", retry_after {args.retry_after} s"
         stall += f" ({lasting}"
-        got = spread([r.stalled_delivered for r in runs], "{:.0f}")
-        stall += f"; stalled codes delivered {got}"
-        stall += f"/{runs[0].stalled})"
+        got = out_of([r.stalled_delivered for r in runs], runs[0].stalled)
+        stall += f"; stalled codes delivered {got})"
     return [
         "| keys | activations | codes/s | stall | POLL_INTERVAL | runs | p50 s (min / med / max) "
         "| p99 s (min / med / max) | delivered | bot RSS MiB (peak) |",
