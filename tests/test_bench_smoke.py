@@ -20,7 +20,7 @@ def last_row(lines: list[str]) -> list[str]:
 
 def test_machine_is_described() -> None:
     lines = delivery.main(["--keys", "3", "--activations", "6", "--rate", "20", "--runs", "1",
-                           "--poll-interval", "0.3"])
+                           "--poll-interval", "0.3", "--timeout", "60"])
     assert any(line.startswith("Machine: ") and "cores" in line for line in lines)
     row = last_row(lines)
     assert row[:4] == ["3", "6", "20", "none"]
@@ -31,7 +31,7 @@ def test_machine_is_described() -> None:
 def test_stall_cases(stall: str) -> None:
     lines = delivery.main(["--keys", "2", "--activations", "4", "--rate", "20", "--runs", "1",
                            "--poll-interval", "0.3", "--stall", stall,
-                           "--stall-seconds", "1", "--retry-after", "1"])
+                           "--stall-seconds", "1", "--retry-after", "1", "--timeout", "60"])
     row = last_row(lines)
     assert row[3].startswith(stall)
     assert "stalled codes delivered" in row[3]
