@@ -1,7 +1,8 @@
 """What users feel: SMS at the provider -> code message at Telegram, with the real bot.
 
     python -m bench.delivery --keys 1000 --activations 1000 --rate 10 --runs 3 \\
-        [--stall group429|hanging-keys] [--poll-interval 2] [--write]
+        [--stall group429|hanging-keys [--stall-seconds S] [--retry-after S]] \\
+        [--poll-interval 2] [--timeout 120] [--write]
     python -m bench.delivery --menus --users 50 [--rounds 3] [--runs 3] [--write]
     python -m bench.delivery --rss --users 10000 [--activations 0] [--runs 1] [--write]
 
@@ -21,7 +22,13 @@ code minus the time the SMS was posted at the provider, both taken in the emulat
 process. Stall cases: `group429` = one group chat answers every send with 429 while 40 of
 its codes are pending; `hanging-keys` = eight more keys, each with a running activation,
 whose every provider request hangs. Their codes are not counted; the table shows the
-other users' latency, to compare with the healthy row.
+other users' latency, to compare with the healthy row. By default a stall lasts the whole
+run; `--stall-seconds` ends it earlier. `--timeout` is how long the driver waits after the
+last SMS for the last code; a code still missing then counts as infinitely late.
+
+`--write` appends the table, the command line and the machine to bench/RESULTS.md. Not
+the bot's code, not the emulators' timing: this driver only seeds, starts, waits, reads
+/proc/<pid>/status for the bot's memory, and does the statistics.
 """
 
 from __future__ import annotations
