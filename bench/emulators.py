@@ -63,6 +63,10 @@ def bench_code(i: int) -> str:
     return f"{70000000 + i:08d}"
 
 
+class _Hang(Exception):
+    """Raised in the synchronous dispatch, caught in the asynchronous handler."""
+
+
 class BenchProvider(ProviderSandbox):
     """The sandbox, with an index by key and hanging keys.
 
@@ -91,6 +95,13 @@ class BenchProvider(ProviderSandbox):
     def _expire(self) -> None:
         return None
 
+    def _get_number(self, key: str, p: dict[str, str], *, v2: bool) -> Any:
+        first = self._next_id
+        answer = super()._get_number(key, p, v2=v2)
+        for bought in range(first, self._next_id):  # a number bought through the menus
+            self._by_key.setdefault(key, {})[bought] = self._activations[bought]
+        return answer
+
     def _active(self, key: str) -> Any:
         everything = self._activations
         self._activations = self._by_key.get(key, {})
@@ -99,14 +110,16 @@ class BenchProvider(ProviderSandbox):
         finally:
             self._activations = everything
 
+    def _dispatch(self, action: str, p: dict[str, str]) -> Any:
+        if p.get("api_key") in self.hanging:
+            raise _Hang
+        return super()._dispatch(action, p)
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        key = request.query.get("api_key")
-        if key is None and request.method == "POST" and request.can_read_body:
-            key = str((await request.post()).get("api_key", ""))  # cached for super()
-        if key in self.hanging:
-            self._requests.append((request.query.get("action", "?"), {}))
+        try:
+            return await super()._handle(request)
+        except _Hang:  # logged as a request by super(), then held past the client's time-out
             return await self._fault(request, "timeout", 1)
-        return await super()._handle(request)
 
 
 @dataclass
