@@ -1,0 +1,56 @@
+"""The delivery benchmark at a tiny size, so it keeps working (CI runs these).
+
+Benchmarks are not tests: nothing here is timed. Each mode runs once against the real
+`python -m bot` process and the emulators' process; the checks are that every code was
+delivered (or every user answered) and that the report has its rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import delivery
+
+
+def last_row(lines: list[str]) -> list[str]:
+    return [cell.strip() for cell in lines[-1].strip("|").split("|")]
+
+
+def test_machine_is_described() -> None:
+    lines = delivery.main(["--keys", "3", "--activations", "6", "--rate", "20", "--runs", "1",
+                           "--poll-interval", "0.3", "--timeout", "60"])
+    assert any(line.startswith("Machine: ") and "cores" in line for line in lines)
+    row = last_row(lines)
+    assert row[:4] == ["3", "6", "20", "none"]
+    assert row[8] == "6/6"  # delivered/expected
+
+
+@pytest.mark.parametrize("stall", ["group429", "hanging-keys"])
+def test_stall_cases(stall: str) -> None:
+    lines = delivery.main(["--keys", "2", "--activations", "4", "--rate", "20", "--runs", "1",
+                           "--poll-interval", "0.3", "--stall", stall,
+                           "--stall-seconds", "1", "--retry-after", "1", "--timeout", "60"])
+    row = last_row(lines)
+    assert row[3].startswith(stall)
+    assert "stalled codes delivered" in row[3]
+    assert row[8] == "4/4"
+
+
+def test_menus() -> None:
+    lines = delivery.main(["--menus", "--users", "3", "--rounds", "1", "--runs", "1"])
+    rows = [line for line in lines if line.startswith("| `/")]
+    assert [r.split("|")[1].strip() for r in rows] == ["`/start`", "`/balance`", "`/buy`"]
+    assert all(r.split("|")[4].strip() == "3" for r in rows)  # answers
+
+
+def test_rss_and_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n")
+    monkeypatch.setattr(delivery, "RESULTS", results)
+    delivery.main(["--rss", "--users", "5", "--runs", "1", "--poll-interval", "0.3",
+                   "--write"])
+    written = results.read_text()
+    assert "python -m bench.delivery --rss --users 5" in written
+    assert last_row(written.strip().splitlines())[:2] == ["5", "0"]
