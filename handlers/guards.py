@@ -13,6 +13,7 @@ from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.texts import Translator
 from bot.ui.callbacks import (
@@ -51,7 +52,8 @@ def make_router() -> Router:
     router = Router(name="guards")
 
     @router.callback_query(ForeignMenu())
-    async def foreign_menu(query: CallbackQuery, t: Translator) -> None:
-        await query.answer(t("common.not_yours"), show_alert=True)
+    async def foreign_menu(query: CallbackQuery, t: Translator,
+                           callback_answer: CallbackAnswer) -> None:
+        callback_answer.text, callback_answer.show_alert = t("common.not_yours"), True
 
     return router

@@ -6,6 +6,7 @@ button, and only its owner may act on it.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
@@ -35,8 +36,18 @@ UserId = Annotated[int, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
 SmallInt = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 
 
+class KeyAction(StrEnum):
+    SET = "set"
+    REPLACE = "replace"
+    REMOVE = "remove"
+    REMOVE_YES = "remove_yes"
+    KEEP = "keep"
+    CANCEL = "cancel"
+    BALANCE = "balance"
+
+
 class KeyCb(CallbackData, prefix="k"):
-    action: str  # set | replace | remove | remove_yes | keep | cancel | balance
+    action: KeyAction
     o: UserId = 0
 
 
@@ -74,24 +85,50 @@ class BuyCb(CallbackData, prefix="b"):
     provider: SmallInt = 0
 
 
+class ActAction(StrEnum):
+    CANCEL = "cancel"
+    ANOTHER = "another"
+    DONE = "done"
+    AGAIN = "again"  # buy the same again (the buy area answers it)
+    SHOW = "show"  # bring the card down below
+
+
 class ActCb(CallbackData, prefix="a"):
-    action: str  # cancel | another | done | again | show
+    action: ActAction
     id: RowId  # our activation row id
 
 
+class HistoryAction(StrEnum):
+    PAGE = "page"
+    CSV = "csv"
+    CLOSE = "close"
+
+
 class HistoryCb(CallbackData, prefix="h"):
-    action: str  # page | csv
+    action: HistoryAction
     o: UserId
     page: SmallInt = 0
 
 
+class SettingsAction(StrEnum):
+    MENU = "menu"
+    LANG = "lang"  # the language list
+    SET_LANG = "setlang"
+    TZ = "tz"  # the time zone list
+    SET_TZ = "settz"
+    TZ_OTHER = "tzother"  # type an offset
+    COUNTRY = "country"  # the country list
+    PICK_COUNTRY = "pickc"
+    COUNTRY_SEARCH = "csearch"  # type a country
+    FAVS = "favs"
+    UNFAV = "unfav"
+    CLOSE = "close"
+
+
 class SettingsCb(CallbackData, prefix="st"):
-    # menu | lang | setlang | tz | settz | tzother | country | pickc | csearch | favs | unfav
-    # | close
-    action: str
+    action: SettingsAction
     o: UserId
     value: str = ""
-
 
 
 class IntentCb(CallbackData, prefix="pi"):
