@@ -70,14 +70,15 @@ class HistoryService:
             pages = (count + PAGE_SIZE - 1) // PAGE_SIZE
             page = max(0, min(page, pages - 1))  # the history may have shrunk or grown since
             rows = await activations.history(chat_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-            found = await codes.for_activations(a.id for a in rows if a.id is not None)
+            found = await codes.for_activations(row.id for row in rows if row.id is not None)
             spent = await activations.spending(chat_id)
         entries = tuple(
-            HistoryEntry(number=page * PAGE_SIZE + i + 1, service=a.service,
-                         country=shown_country(a), phone=a.phone, cost=a.cost,
-                         currency=a.currency, bought_at=_aware(a.bought_at), state=state_key(a),
-                         codes=tuple(c.code for c in found.get(a.id or 0, [])))
-            for i, a in enumerate(rows))
+            HistoryEntry(number=page * PAGE_SIZE + i + 1, service=row.service,
+                         country=shown_country(row), phone=row.phone, cost=row.cost,
+                         currency=row.currency, bought_at=_aware(row.bought_at),
+                         state=state_key(row),
+                         codes=tuple(code.code for code in found.get(row.id or 0, [])))
+            for i, row in enumerate(rows))
         currency = rows[0].currency if rows else None
         return HistoryPage(count, page, pages, spent.total, currency, entries)
 
@@ -95,15 +96,15 @@ class HistoryService:
                 if not batch:
                     break
                 found = await CodeRepo(session).for_activations(
-                    a.id for a in batch if a.id is not None)
-            for a in batch:
+                    row.id for row in batch if row.id is not None)
+            for row in batch:
                 writer.writerow([
-                    _aware(a.bought_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                    _cell(a.service), _cell(catalog.service_name(a.service, "en")),
-                    catalog.country_name(shown_country(a), "en"), a.phone,
-                    amount_text(a.cost), iso_code(a.currency),
-                    ActivationState(a.state).value,
-                    " ".join(_cell(c.code) for c in found.get(a.id or 0, [])),
+                    _aware(row.bought_at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                    _cell(row.service), _cell(catalog.service_name(row.service, "en")),
+                    catalog.country_name(shown_country(row), "en"), row.phone,
+                    amount_text(row.cost), iso_code(row.currency),
+                    ActivationState(row.state).value,
+                    " ".join(_cell(code.code) for code in found.get(row.id or 0, [])),
                 ])
             total += len(batch)
             offset += len(batch)
