@@ -233,7 +233,7 @@ async def test_forged_key_button_is_not_yours(app: App, alice_with_key: Person,
                                               tg: TelegramEmulator) -> None:
     chat = alice_with_key.chat
     mallory = tg.add_user(first_name="Mallory")
-    data = KeyCb(action="remove_yes", o=mallory.id).pack()
+    data = KeyCb(action="remove_yes", owner=mallory.id).pack()
     result = await chat.press_data(data, chat.last.message_id)
     assert result.text == "This button is not yours."
     assert await current_account(app, alice_with_key.user.id) is not None

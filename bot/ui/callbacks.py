@@ -1,7 +1,7 @@
 """Every button's callback data, in one place, with short prefixes (64-byte limit).
 
-Menus carry `o`, the id of the user who opened them: in a group anyone can press a
-button, and only its owner may act on it.
+Menus carry `owner` (`o` on the buy area's classes), the id of the user who opened them:
+in a group anyone can press a button, and only its owner may act on it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class KeyAction(StrEnum):
 
 class KeyCb(CallbackData, prefix="k"):
     action: KeyAction
-    o: UserId = 0
+    owner: UserId = 0
 
 
 class ServiceCb(CallbackData, prefix="s"):
@@ -106,7 +106,7 @@ class HistoryAction(StrEnum):
 
 class HistoryCb(CallbackData, prefix="h"):
     action: HistoryAction
-    o: UserId
+    owner: UserId
     page: SmallInt = 0
 
 
@@ -127,7 +127,7 @@ class SettingsAction(StrEnum):
 
 class SettingsCb(CallbackData, prefix="st"):
     action: SettingsAction
-    o: UserId
+    owner: UserId
     value: str = ""
 
 

@@ -35,7 +35,7 @@ def tz_label(minutes: int) -> str:
 
 def _key(t: Translator, text_key: str, action: KeyAction, owner: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=t(text_key), callback_data=KeyCb(action=action,
-                                                                      o=owner).pack())
+                                                                      owner=owner).pack())
 
 
 def _one(button: InlineKeyboardButton) -> InlineKeyboardMarkup:
@@ -94,7 +94,7 @@ def balance_retry(t: Translator, user_id: int) -> InlineKeyboardMarkup:
 
 def _setting(text: str, action: SettingsAction, owner: int,
              value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=SettingsCb(action=action, o=owner,
+    return InlineKeyboardButton(text=text, callback_data=SettingsCb(action=action, owner=owner,
                                                                     value=value).pack())
 
 
@@ -173,7 +173,7 @@ def settings_back(t: Translator, user_id: int,
 
 def _history(text: str, action: HistoryAction, owner: int,
              page: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=HistoryCb(action=action, o=owner,
+    return InlineKeyboardButton(text=text, callback_data=HistoryCb(action=action, owner=owner,
                                                                    page=page).pack())
 
 
