@@ -37,9 +37,13 @@ from bot.limits import CallbackAnswerLimit
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
+from bot.services.accounts import AccountService
+from bot.services.activations import ActivationService
+from bot.services.history import HistoryService
+from bot.services.settings import SettingsService
 from bot.texts import load as load_texts
 from handlers import get_routers
-from handlers.middlewares import ContextMiddleware
+from handlers.middlewares import CallbackAnswers, ContextMiddleware
 from storage.crypto import KeyBox
 from storage.db import SessionFactory, create_engine, migrate, session_factory
 
@@ -118,8 +122,15 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         notifier=notifier,
         poller=poller,
     )
-    context = ContextMiddleware(db, keybox, notifier, screen_budget=screen_budget)
+    # Services, received by handlers by parameter name.
+    accounts = AccountService(db, keybox, koala)
+    dp["accounts"] = accounts
+    dp["settings_service"] = SettingsService(db, catalog)
+    dp["history"] = HistoryService(db, catalog)
+    dp["activations"] = ActivationService(db, manager)
+    context = ContextMiddleware(accounts, notifier, screen_budget=screen_budget)
     dp.update.outer_middleware(context)
+    dp.callback_query.middleware(CallbackAnswers())
     dp.include_routers(*get_routers())
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
               catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,

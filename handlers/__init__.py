@@ -1,32 +1,17 @@
-"""Routers, one per conversation area, in the order they must see updates."""
+"""Routers, one per conversation area, built anew for each dispatcher (an aiogram router
+belongs to one dispatcher for good; tests and the playground make several)."""
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-
 from aiogram import Router
 
-# buy comes after the others: it takes free text as a service search; fallback is last:
-# it answers button presses nobody else understood.
-AREAS = ("errors", "start", "keys", "settings", "history", "activations", "buy", "fallback")
-
-
-def _router_of(name: str) -> Router:
-    module: ModuleType = importlib.import_module(f"handlers.{name}")
-    router = module.router
-    assert isinstance(router, Router)
-    if router.parent_router is not None:
-        # An aiogram router belongs to one dispatcher for good. A second dispatcher in the
-        # same process (tests, the playground) gets routers made anew by re-running the
-        # area's module, which has no state besides its router.
-        router = importlib.reload(module).router
-        assert isinstance(router, Router)
-    return router
+from handlers import activations, buy, errors, fallback, guards, history, keys, settings, start
 
 
 def get_routers() -> list[Router]:
-    from handlers import guards
-
-    errors, *areas = [_router_of(name) for name in AREAS]
-    return [errors, guards.make_router(), *areas]
+    # guards right after errors: a press on someone else's menu goes no further. buy comes
+    # after the other areas: it takes free text as a service search. fallback is last: it
+    # answers button presses and messages nobody else understood.
+    return [errors.make_router(), guards.make_router(), start.make_router(),
+            keys.make_router(), settings.make_router(), history.make_router(),
+            activations.make_router(), buy.make_router(), fallback.make_router()]

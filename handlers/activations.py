@@ -9,92 +9,55 @@ from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.activations import ActivationManager, Outcome, Result
 from bot.limits import cut
 from bot.money import money
+from bot.services.activations import (
+    ActionResult,
+    ActivationRef,
+    ActivationService,
+    CardShown,
+    Outcome,
+    UserAction,
+)
 from bot.texts import Translator
 from bot.ui import cards
-from bot.ui.callbacks import ActCb
-from storage.models import Activation, User
-from storage.repo import ActivationRepo
-from storage.states import ActivationState
-
-router = Router(name="activations")
+from bot.ui.callbacks import ActAction, ActCb
 
 # Entries in one /active message: each takes some 150 characters and a button, and a
 # message holds 4096 characters.
 MAX_LISTED = 20
 REASON_LIMIT = 120  # characters of a provider's refusal quoted in a toast (limit: 200)
 
-
-@router.message(Command("active"))
-async def show_active(message: Message, t: Translator, activations: ActivationRepo,
-                      manager: ActivationManager) -> None:
-    assert message.from_user is not None
-    buyer = message.from_user.id if message.chat.type == "private" else None
-    running = await activations.active_in_chat(message.chat.id, buyer_id=buyer)
-    if not running:
-        await message.answer(t("act.active_none"))
-        return
-    # One compact list, not a copy of every card: copies would go stale as the state
-    # moves on. An entry's button brings that card down here (see show_card).
-    now = manager.clock()
-    listed = running[:MAX_LISTED]  # oldest first: they end soonest
-    lines = [t("act.active_header", count=len(running))]
-    lines += [cards.list_entry(n, a, t, manager.catalog, now) for n, a in enumerate(listed, 1)]
-    if len(running) > len(listed):
-        lines.append(t("act.list.more", count=len(running) - len(listed)))
-    lines.append(t("act.list.hint"))
-    await message.answer("\n\n".join(lines),
-                         reply_markup=cards.list_markup(listed, t, manager.catalog))
+_ACTIONS = {ActAction.CANCEL: UserAction.CANCEL, ActAction.ANOTHER: UserAction.ANOTHER,
+            ActAction.DONE: UserAction.COMPLETE}
 
 
-@router.callback_query(ActCb.filter(F.action == "show"))
-async def show_card(query: CallbackQuery, callback_data: ActCb, t: Translator,
-                    activations: ActivationRepo, manager: ActivationManager) -> None:
-    """Post the card again below; send_card turns the older copy into a pointer."""
-    a = await activations.get(callback_data.id)
-    message = query.message
-    if a is None or message is None or a.chat_id != message.chat.id:
-        await query.answer(t("act.not_found"), show_alert=True)
-        return
-    if ActivationState(a.state).is_final:
-        await query.answer(t("act.shown_over"))
-        await manager.refresh_card(a)  # the card may still show an older state
-        return
-    await query.answer()
-    # Under the activation's lock: a state change meanwhile would edit the copy being
-    # retired (bringing its buttons back) and leave the new one outdated.
-    async with manager.lock(a.id or 0):
-        await manager.send_card(a)
-
-
-async def may_act(bot: Bot, a: Activation, query: CallbackQuery) -> bool:
+async def may_act(bot: Bot, activation: ActivationRef, query: CallbackQuery) -> bool:
     """Only the buyer acts on a card; in a group, the group's admins too."""
     message = query.message
-    if message is None or a.chat_id != message.chat.id:
+    if message is None or activation.chat_id != message.chat.id:
         return False
-    if a.buyer_id == query.from_user.id:
+    if activation.buyer_id == query.from_user.id:
         return True
-    if a.chat_id > 0:
+    if activation.chat_id > 0:
         return False
     try:
-        member = await bot.get_chat_member(a.chat_id, query.from_user.id)
+        member = await bot.get_chat_member(activation.chat_id, query.from_user.id)
     except TelegramAPIError:
         return False
     return member.status in {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
 
 
-def _answer_text(result: Result, t: Translator, now: datetime) -> tuple[str, bool]:
+def _answer_text(result: ActionResult, price: str, t: Translator,
+                 now: datetime) -> tuple[str, bool]:
     """Text for the callback answer, and whether it needs an alert."""
-    a = result.activation
-    price = money(a.cost, a.currency) if a else ""
     match result.outcome:
         case Outcome.DONE:
             return "", False
         case Outcome.SCHEDULED:
-            seconds = (a.cancel_at - now).total_seconds() if a else 0.0
+            seconds = (result.cancel_at - now).total_seconds() if result.cancel_at else 0.0
             return t("act.cancel_scheduled_in", cancel_in=cards.countdown(seconds)), True
         case Outcome.HAS_CODE:
             return t("act.cancel_has_code"), True
@@ -118,27 +81,65 @@ def _answer_text(result: Result, t: Translator, now: datetime) -> tuple[str, boo
     return "", False
 
 
-@router.callback_query(ActCb.filter(F.action.in_({"cancel", "another", "done"})))
-async def act(query: CallbackQuery, callback_data: ActCb, bot: Bot, t: Translator,
-              db_user: User | None, activations: ActivationRepo,
-              manager: ActivationManager) -> None:
-    a = await activations.get(callback_data.id)
-    if a is None:
-        await query.answer(t("act.not_found"), show_alert=True)
-        return
-    if not await may_act(bot, a, query):
-        await query.answer(t("common.not_yours"), show_alert=True)
-        return
-    if callback_data.action == "cancel":
-        result = await manager.cancel(a.id or 0)
-        done_text = t("act.refunded", price=money(a.cost, a.currency))
-    elif callback_data.action == "another":
-        result = await manager.another(a.id or 0)
-        done_text = t("act.retry_ok")
-    else:
-        result = await manager.complete(a.id or 0)
-        done_text = t("act.completed")
-    text, alert = _answer_text(result, t, manager.clock())
-    await query.answer(text or done_text, show_alert=alert)
-    if result.outcome in {Outcome.FINAL, Outcome.HAS_CODE} and result.activation is not None:
-        await manager.refresh_card(result.activation)  # the card showed an old state
+def _done_text(action: UserAction, price: str, t: Translator) -> str:
+    if action is UserAction.CANCEL:
+        return t("act.refunded", price=price)
+    if action is UserAction.ANOTHER:
+        return t("act.retry_ok")
+    return t("act.completed")
+
+
+def make_router() -> Router:
+    router = Router(name="activations")
+
+    @router.message(Command("active"))
+    async def show_active(message: Message, t: Translator,
+                          activations: ActivationService) -> None:
+        assert message.from_user is not None
+        buyer = message.from_user.id if message.chat.type == "private" else None
+        running = (await activations.running(message.chat.id, buyer_id=buyer)).activations
+        if not running:
+            await message.answer(t("act.active_none"))
+            return
+        # One compact list, not a copy of every card: copies would go stale as the state
+        # moves on. An entry's button brings that card down here (see show_card).
+        now, catalog = activations.now(), activations.catalog
+        listed = list(running[:MAX_LISTED])  # oldest first: they end soonest
+        lines = [t("act.active_header", count=len(running))]
+        lines += [cards.list_entry(n, row, t, catalog, now) for n, row in enumerate(listed, 1)]
+        if len(running) > len(listed):
+            lines.append(t("act.list.more", count=len(running) - len(listed)))
+        lines.append(t("act.list.hint"))
+        await message.answer("\n\n".join(lines),
+                             reply_markup=cards.list_markup(listed, t, catalog))
+
+    @router.callback_query(ActCb.filter(F.action == ActAction.SHOW))
+    async def show_card(query: CallbackQuery, callback_data: ActCb, t: Translator,
+                        activations: ActivationService, callback_answer: CallbackAnswer) -> None:
+        chat_id = query.message.chat.id if query.message is not None else 0
+        shown = await activations.show_card(callback_data.id, chat_id)
+        if shown is CardShown.NOT_FOUND:
+            callback_answer.text, callback_answer.show_alert = t("act.not_found"), True
+        elif shown is CardShown.OVER:
+            callback_answer.text = t("act.shown_over")
+
+    @router.callback_query(ActCb.filter(F.action == ActAction.CANCEL))
+    @router.callback_query(ActCb.filter(F.action == ActAction.ANOTHER))
+    @router.callback_query(ActCb.filter(F.action == ActAction.DONE))
+    async def act(query: CallbackQuery, callback_data: ActCb, bot: Bot, t: Translator,
+                  activations: ActivationService, callback_answer: CallbackAnswer) -> None:
+        found = await activations.ref(callback_data.id)
+        if found is None:
+            callback_answer.text, callback_answer.show_alert = t("act.not_found"), True
+            return
+        if not await may_act(bot, found, query):
+            callback_answer.text, callback_answer.show_alert = t("common.not_yours"), True
+            return
+        action = _ACTIONS[callback_data.action]
+        price = money(found.cost, found.currency)
+        result = await activations.act(action, found.id)
+        text, alert = _answer_text(result, price, t, activations.now())
+        callback_answer.text = text or _done_text(action, price, t)
+        callback_answer.show_alert = alert
+
+    return router

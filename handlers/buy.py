@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
 from aiogram.enums import ChatType
@@ -23,6 +23,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import prices as px
 from bot.activations import ActivationManager, PurchaseLost, PurchasePending
@@ -61,10 +62,46 @@ from storage.repo import INTENT_ADOPTED, AccountRepo, ActivationRepo, IntentRepo
 
 log = logging.getLogger(__name__)
 
-router = Router(name="buy")
-# Buying for a group (its key, its limits) is the groups area's business.
-router.message.filter(F.chat.type == ChatType.PRIVATE)
-router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+class _Registrations:
+    """Shim until this area is split into services and make_router() modules: the
+    decorators below only note each handler, make_router() registers them on a router made
+    anew for each dispatcher."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self.callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+
+    def message(self, *filters: Any) -> Callable[[_Handler], _Handler]:
+        def note(handler: _Handler) -> _Handler:
+            self.messages.append((handler, filters))
+            return handler
+        return note
+
+    def callback_query(self, *filters: Any) -> Callable[[_Handler], _Handler]:
+        def note(handler: _Handler) -> _Handler:
+            self.callbacks.append((handler, filters))
+            return handler
+        return note
+
+
+router = _Registrations()
+
+
+def make_router() -> Router:
+    fresh = Router(name="buy")
+    # Buying for a group (its key, its limits) is the groups area's business.
+    fresh.message.filter(F.chat.type == ChatType.PRIVATE)
+    fresh.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    fresh.message.middleware(_ContextMiddleware())
+    fresh.callback_query.middleware(_ContextMiddleware())
+    for handler, filters in router.messages:
+        fresh.message.register(handler, *filters)
+    for handler, filters in router.callbacks:
+        fresh.callback_query.register(handler, *filters)
+    return fresh
 
 # Button data of buy screens (other than the plain "open the menu" one), to tell a buy
 # screen, which is edited in place, from another area's message, which is left alone.
@@ -108,22 +145,29 @@ class BuyContext:
 
 
 class _ContextMiddleware(BaseMiddleware):
-    """Bundles what every buy handler needs into one `ctx` argument."""
+    """Bundles what every buy handler needs into one `ctx` argument. Shim: it opens the
+    update's session and repositories itself (the shared middleware no longer hands them
+    out) and answers presses by hand (CallbackAnswerMiddleware is told to stay out)."""
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         dispatcher: Dispatcher = data["dispatcher"]
         guard = dispatcher.workflow_data.setdefault("buy_guard", BuyGuard())
-        data["ctx"] = BuyContext(
-            t=data["t"], bot=data["bot"], catalog=data["catalog"], prices=data["prices"],
-            koala=data["koala"], manager=data["manager"], accounts=data["accounts"],
-            users=data["users"], activations=data["activations"], owner_id=data["owner_id"],
-            db_user=data["db_user"], state=data["state"], guard=guard)
-        return await handler(event, data)
-
-
-router.message.middleware(_ContextMiddleware())
-router.callback_query.middleware(_ContextMiddleware())
+        answer = data.get("callback_answer")
+        if isinstance(answer, CallbackAnswer):
+            answer.disable()
+        async with data["db"]() as session:
+            users = UserRepo(session)
+            db_user = None
+            if data["db_user"] is not None:
+                db_user = await users.get_or_create(data["db_user"].id)
+            data["ctx"] = BuyContext(
+                t=data["t"], bot=data["bot"], catalog=data["catalog"], prices=data["prices"],
+                koala=data["koala"], manager=data["manager"],
+                accounts=AccountRepo(session, data["keybox"]), users=users,
+                activations=ActivationRepo(session), owner_id=data["owner_id"],
+                db_user=db_user, state=data["state"], guard=guard)
+            return await handler(event, data)
 
 # A typed message, a pressed button, or the open menu that typed text edits.
 Event = Message | CallbackQuery | OpenMenu

@@ -10,34 +10,33 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
-from bot.koala import BadKey, TransientError
+from bot.services.accounts import problem_of
+from bot.services.dto import Problem
 from bot.texts import Translator
-from storage.crypto import KeyDecryptError
+from handlers.screens import problem_text
 
 log = logging.getLogger(__name__)
-router = Router(name="errors")
+
+# Failures the person can act on (set the key again, try later): explained, not logged.
+EXPECTED = {Problem.KEY_UNREADABLE, Problem.BAD_KEY, Problem.DOWN}
 
 
-def _explain(exc: Exception, t: Translator) -> str:
-    if isinstance(exc, KeyDecryptError):
-        return t("common.key_unreadable")
-    if isinstance(exc, BadKey):
-        return t("common.bad_key")
-    if isinstance(exc, TransientError):
-        return t("common.provider_down")
-    return t("common.error")
+def make_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, **data: Any) -> bool:
     exc = event.exception
-    expected = isinstance(exc, KeyDecryptError | BadKey | TransientError)
+    problem = problem_of(exc)
+    expected = problem is not None and problem.kind in EXPECTED
     if not expected:
         log.exception("unhandled error in update %s", event.update.update_id, exc_info=exc)
     t = data.get("t")
     if not isinstance(t, Translator):
         t = Translator(None)
-    text = _explain(exc, t)
+    text = problem_text(problem, t) if problem is not None and expected else t("common.error")
     update = event.update
     with suppress(TelegramAPIError):
         if update.callback_query is not None:

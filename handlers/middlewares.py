@@ -1,4 +1,5 @@
-"""Per-update context: one DB session, the repositories, the user's row and translator."""
+"""Per-update context (who is writing, in which language, whose key pays here) and the
+answer every button press gets."""
 
 from __future__ import annotations
 
@@ -7,27 +8,25 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Chat, TelegramObject, User
+from aiogram.dispatcher.flags import get_flag
+from aiogram.types import CallbackQuery, Chat, TelegramObject, User
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
-from bot.koala.client import SCREEN_BUDGET, read_budget
 from bot.notifier import Notifier
+from bot.services.accounts import SCREEN_BUDGET, AccountService, read_budget
 from bot.texts import Translator
-from storage.crypto import KeyBox
-from storage.db import SessionFactory
-from storage.repo import AccountRepo, ActivationRepo, CodeRepo, UserRepo
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class ContextMiddleware(BaseMiddleware):
-    """Outer update middleware. Handlers receive by name: session, users, accounts,
-    activations, codes, db_user, t (Translator), owner_id (whose key pays here:
+    """Outer update middleware. Handlers receive by name: db_user (UserInfo, None for bots
+    and channels), t (Translator in the user's language), owner_id (whose key pays here:
     the user in a private chat, the group in a group)."""
 
-    def __init__(self, db: SessionFactory, keybox: KeyBox, notifier: Notifier, *,
+    def __init__(self, accounts: AccountService, notifier: Notifier, *,
                  screen_budget: float | None = SCREEN_BUDGET) -> None:
-        self.db = db
-        self.keybox = keybox
+        self.accounts = accounts
         self.notifier = notifier
         self.screen_budget = screen_budget  # see bot.koala.client.read_budget
         self._in_flight: set[asyncio.Task[Any]] = set()
@@ -53,31 +52,41 @@ class ContextMiddleware(BaseMiddleware):
 
     async def _handle(self, handler: Handler, event: TelegramObject,
                       data: dict[str, Any]) -> Any:
-        async with self.db() as session:
-            users = UserRepo(session)
-            data.update(
-                session=session,
-                users=users,
-                accounts=AccountRepo(session, self.keybox),
-                activations=ActivationRepo(session),
-                codes=CodeRepo(session),
-            )
-            tg_user: User | None = data.get("event_from_user")
-            chat: Chat | None = data.get("event_chat")
-            if chat is not None:
-                # A chat that writes to us has unblocked the bot: send to it again.
-                self.notifier.reachable_again(chat.id)
-            if tg_user is not None and not tg_user.is_bot:
-                db_user = await users.get_or_create(tg_user.id, tg_user.language_code)
-                data["db_user"] = db_user
-                data["t"] = Translator(db_user.language)
-            else:
-                data["db_user"] = None
-                data["t"] = Translator(None)
-            if chat is not None and chat.type != "private":
-                data["owner_id"] = chat.id
-            elif tg_user is not None:
-                data["owner_id"] = tg_user.id
-            else:
-                data["owner_id"] = 0
+        tg_user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None:
+            # A chat that writes to us has unblocked the bot: send to it again.
+            self.notifier.reachable_again(chat.id)
+        if tg_user is not None and not tg_user.is_bot:
+            db_user = await self.accounts.user(tg_user.id, tg_user.language_code)
+            data["db_user"] = db_user
+            data["t"] = Translator(db_user.language)
+        else:
+            data["db_user"] = None
+            data["t"] = Translator(None)
+        if chat is not None and chat.type != "private":
+            data["owner_id"] = chat.id
+        elif tg_user is not None:
+            data["owner_id"] = tg_user.id
+        else:
+            data["owner_id"] = 0
+        return await handler(event, data)
+
+
+class CallbackAnswers(CallbackAnswerMiddleware):
+    """aiogram's CallbackAnswerMiddleware, except that a handler that fails leaves the
+    answer to the errors router, which explains the failure (aiogram's would answer
+    first, empty, and the explanation could no longer be shown)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject,
+                       data: dict[str, Any]) -> Any:
+        if not isinstance(event, CallbackQuery):
             return await handler(event, data)
+        answer = data["callback_answer"] = self.construct_callback_answer(
+            properties=get_flag(data, "callback_answer"))
+        if not answer.disabled and answer.answered:  # pre: answered before the handler
+            await self.answer(event, answer)
+        result = await handler(event, data)
+        if not answer.disabled and not answer.answered:
+            await self.answer(event, answer)
+        return result

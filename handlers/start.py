@@ -4,45 +4,51 @@ from __future__ import annotations
 
 import re
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.catalog import Catalog
-from bot.koala import KoalaClient
+from bot.services.accounts import AccountService, looks_like_key
+from bot.services.dto import UserInfo
 from bot.texts import Translator
 from bot.ui import keyboards_account as kb
 from bot.ui.cards import user_tz
 from handlers import menus
-from handlers.keys import KeyForm, balance_view, delete_quietly, drop_prompt, looks_like_key
-from handlers.settings import SettingsForm
-from storage.models import User
-from storage.repo import AccountRepo, UserRepo
-
-router = Router(name="start")
+from handlers.keys import KeyForm, balance_screen
+from handlers.screens import delete_quietly, end_form
+from handlers.settings import SettingsForm, country_text
 
 _SERVICE_CODE = re.compile(r"[a-z0-9]{1,16}")
+# Forms whose /cancel answer names what was left; the buy menu stays open under them.
+_FORMS = {KeyForm.waiting.state, SettingsForm.tz.state, SettingsForm.country.state}
 
 
-@router.message(CommandStart())
+def make_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(cancel, Command("cancel"))
+    return router
+
+
 async def start(message: Message, command: CommandObject, state: FSMContext, t: Translator,
-                accounts: AccountRepo, koala: KoalaClient, catalog: Catalog,
-                owner_id: int) -> None:
+                accounts: AccountService, catalog: Catalog, owner_id: int) -> None:
     assert message.from_user is not None
     assert message.bot is not None
     user_id = message.from_user.id
-    await drop_prompt(message.bot, message.chat.id, state)
-    await state.clear()  # /start is a fresh beginning, whatever was half done
+    await end_form(message.bot, message.chat.id, state)  # a fresh beginning
     intro = f"{t('start.hello')}\n{t('start.about')}"
     if message.chat.type != "private":
         await message.answer(f"{intro}\n\n{t('start.group')}")
         return
-    if await accounts.current(owner_id) is None:
+    if await accounts.key_hint(owner_id) is None:
         await message.answer(f"{intro}\n\n{t('start.need_key')}",
                              reply_markup=kb.set_key(t, user_id))
     else:
-        text, markup = await balance_view(t, accounts, koala, owner_id, user_id, private=True)
+        text, markup = balance_screen(await accounts.balance(owner_id), t, user_id,
+                                      private=True)
         await message.answer(f"{intro}\n\n{text}", reply_markup=markup)
     await _deep_link(message, (command.args or "").strip(), t, catalog, user_id)
 
@@ -63,25 +69,30 @@ async def _deep_link(message: Message, payload: str, t: Translator, catalog: Cat
     # Anything else (ads' tracking tags and the like) gets the plain greeting.
 
 
-@router.message(Command("help"))
 async def help_command(message: Message, t: Translator) -> None:
     await message.answer(t("start.help"))
 
 
-@router.message(Command("cancel"))
-async def cancel(message: Message, state: FSMContext, t: Translator, users: UserRepo,
-                 db_user: User | None, catalog: Catalog) -> None:
+async def _close_buy_menu(bot: Bot, accounts: AccountService, user_id: int) -> bool:
+    menu_id = await accounts.forget_menu(user_id)
+    if menu_id is None:
+        return False
+    await menus.drop_buttons(bot, user_id, menu_id)
+    return True
+
+
+async def cancel(message: Message, state: FSMContext, t: Translator, db_user: UserInfo | None,
+                 accounts: AccountService, catalog: Catalog) -> None:
     """Leave what is half done; the answer names what that was."""
     assert message.bot is not None
     current = await state.get_state()
     if current is not None:
-        await drop_prompt(message.bot, message.chat.id, state)
-        await state.clear()
+        await end_form(message.bot, message.chat.id, state)
     # Without a form to leave, the buy menu is what is left: its buttons go, and typed text
     # searches services again instead of filtering it.
-    forms = {KeyForm.waiting.state, SettingsForm.tz.state, SettingsForm.country.state}
-    menu_closed = (current not in forms and message.chat.type == "private"
-                   and await menus.close(message.bot, users, db_user))
+    menu_closed = (current not in _FORMS and message.chat.type == "private"
+                   and db_user is not None
+                   and await _close_buy_menu(message.bot, accounts, db_user.id))
     if current == KeyForm.waiting.state:
         await message.answer(t("keys.cancelled"))
     elif current == SettingsForm.tz.state and db_user is not None:
@@ -89,9 +100,8 @@ async def cancel(message: Message, state: FSMContext, t: Translator, users: User
         minutes = int(offset.total_seconds() // 60) if offset is not None else 0
         await message.answer(t("settings.tz_kept", tz=kb.tz_label(minutes)))
     elif current == SettingsForm.country.state and db_user is not None:
-        country = (catalog.country_label(db_user.default_country, t.lang)
-                   if db_user.default_country is not None else t("settings.country_none"))
-        await message.answer(t("settings.country_kept", country=country))
+        await message.answer(t("settings.country_kept",
+                               country=country_text(db_user.default_country, t, catalog)))
     elif current is not None or menu_closed:
         await message.answer(t("common.cancelled"))
     else:

@@ -165,7 +165,7 @@ async def test_removing_a_favourite(app: App, alice: Person) -> None:
     assert favs.find_button("✖ WhatsApp") is not None
     assert favs.find_button("✖ Telegram") is None
     # A second press on the old button must not bring it back.
-    await chat.press_data(SettingsCb(action="unfav", o=alice.user.id, value="tg").pack(),
+    await chat.press_data(SettingsCb(action="unfav", owner=alice.user.id, value="tg").pack(),
                           favs.message_id)
     async with app.db() as session:
         assert await UserRepo(session).favourites(alice.user.id) == ["wa"]
@@ -176,7 +176,7 @@ async def test_someone_elses_settings_button(app: App, alice: Person,
     mallory = tg.add_user(first_name="Mallory")
     await alice.chat.send("/settings")
     menu = await alice.chat.wait_for("Settings")
-    data = SettingsCb(action="setlang", o=mallory.id, value="ru").pack()
+    data = SettingsCb(action="setlang", owner=mallory.id, value="ru").pack()
     result = await alice.chat.press_data(data, menu.message_id)
     assert result.text == "This button is not yours."
     assert (await load_user(app, alice.user.id)).language == "en"
@@ -260,7 +260,7 @@ async def test_someone_elses_history_button(app: App, alice: Person,
     mallory = tg.add_user(first_name="Mallory")
     await alice.chat.send("/history")
     page = await alice.chat.wait_for("History")
-    result = await alice.chat.press_data(HistoryCb(action="csv", o=mallory.id).pack(),
+    result = await alice.chat.press_data(HistoryCb(action="csv", owner=mallory.id).pack(),
                                          page.message_id)
     assert result.text == "This button is not yours."
     await alice.chat.wait_idle()

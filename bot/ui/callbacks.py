@@ -1,11 +1,12 @@
 """Every button's callback data, in one place, with short prefixes (64-byte limit).
 
-Menus carry `o`, the id of the user who opened them: in a group anyone can press a
-button, and only its owner may act on it.
+Menus carry `owner` (`o` on the buy area's classes), the id of the user who opened them:
+in a group anyone can press a button, and only its owner may act on it.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
@@ -35,9 +36,19 @@ UserId = Annotated[int, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
 SmallInt = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 
 
+class KeyAction(StrEnum):
+    SET = "set"
+    REPLACE = "replace"
+    REMOVE = "remove"
+    REMOVE_YES = "remove_yes"
+    KEEP = "keep"
+    CANCEL = "cancel"
+    BALANCE = "balance"
+
+
 class KeyCb(CallbackData, prefix="k"):
-    action: str  # set | replace | remove | remove_yes | keep | cancel | balance
-    o: UserId = 0
+    action: KeyAction
+    owner: UserId = 0
 
 
 class ServiceCb(CallbackData, prefix="s"):
@@ -74,24 +85,50 @@ class BuyCb(CallbackData, prefix="b"):
     provider: SmallInt = 0
 
 
+class ActAction(StrEnum):
+    CANCEL = "cancel"
+    ANOTHER = "another"
+    DONE = "done"
+    AGAIN = "again"  # buy the same again (the buy area answers it)
+    SHOW = "show"  # bring the card down below
+
+
 class ActCb(CallbackData, prefix="a"):
-    action: str  # cancel | another | done | again | show
+    action: ActAction
     id: RowId  # our activation row id
 
 
+class HistoryAction(StrEnum):
+    PAGE = "page"
+    CSV = "csv"
+    CLOSE = "close"
+
+
 class HistoryCb(CallbackData, prefix="h"):
-    action: str  # page | csv
-    o: UserId
+    action: HistoryAction
+    owner: UserId
     page: SmallInt = 0
 
 
-class SettingsCb(CallbackData, prefix="st"):
-    # menu | lang | setlang | tz | settz | tzother | country | pickc | csearch | favs | unfav
-    # | close
-    action: str
-    o: UserId
-    value: str = ""
+class SettingsAction(StrEnum):
+    MENU = "menu"
+    LANG = "lang"  # the language list
+    SET_LANG = "setlang"
+    TZ = "tz"  # the time zone list
+    SET_TZ = "settz"
+    TZ_OTHER = "tzother"  # type an offset
+    COUNTRY = "country"  # the country list
+    PICK_COUNTRY = "pickc"
+    COUNTRY_SEARCH = "csearch"  # type a country
+    FAVS = "favs"
+    UNFAV = "unfav"
+    CLOSE = "close"
 
+
+class SettingsCb(CallbackData, prefix="st"):
+    action: SettingsAction
+    owner: UserId
+    value: str = ""
 
 
 class IntentCb(CallbackData, prefix="pi"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Protocol
 
 from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -30,7 +31,16 @@ _NOTE_ROOM = 200  # room kept in a code message for the line that points to the 
 _DEFAULT_OFFSET = {"ru": 180}
 
 
-def user_tz(user: User | None) -> timezone:
+class HasTimeZone(Protocol):
+    """A user's row or its copy (bot.services.dto.UserInfo): what the time zone comes from."""
+
+    @property
+    def tz_offset_minutes(self) -> int | None: ...
+    @property
+    def language(self) -> str | None: ...
+
+
+def user_tz(user: HasTimeZone | None) -> timezone:
     if user is None:
         return UTC
     minutes = user.tz_offset_minutes

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.catalog import Catalog
 from bot.texts import Translator
-from bot.ui.callbacks import HistoryCb, KeyCb, ServiceCb, SettingsCb
+from bot.ui.callbacks import (
+    HistoryAction,
+    HistoryCb,
+    KeyAction,
+    KeyCb,
+    ServiceCb,
+    SettingsAction,
+    SettingsCb,
+)
 
 # Offsets offered as buttons, in hours; anything else is typed ("+5:30").
 TZ_CHOICES: tuple[int, ...] = (-8, -7, -6, -5, -4, -3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
 # Countries people pick most often, by provider code.
 COMMON_COUNTRIES: tuple[int, ...] = (0, 187, 16, 22, 6, 4, 10, 2, 1, 43, 15, 73, 62, 78)
-
-
-def _button(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data)
-
-
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def _chunks(items: list[InlineKeyboardButton], size: int) -> list[list[InlineKeyboardButton]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def tz_label(minutes: int) -> str:
@@ -36,133 +33,159 @@ def tz_label(minutes: int) -> str:
 # --- start, key, balance ------------------------------------------------------------
 
 
+def _key(t: Translator, text_key: str, action: KeyAction, owner: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=t(text_key), callback_data=KeyCb(action=action,
+                                                                      owner=owner).pack())
+
+
+def _one(button: InlineKeyboardButton) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.add(button)
+    return builder.as_markup()
+
+
 def set_key(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    return _markup([[_button(t("common.set_key_button"), KeyCb(action="set", o=user_id).pack())]])
+    return _one(_key(t, "common.set_key_button", KeyAction.SET, user_id))
 
 
 def buy_button(t: Translator, user_id: int) -> InlineKeyboardButton:
     # The buy area's router answers ServiceCb.
-    return _button(t("start.buy_button"), ServiceCb(action="page", o=user_id, page=0).pack())
+    return InlineKeyboardButton(text=t("start.buy_button"),
+                                callback_data=ServiceCb(action="page", o=user_id, page=0).pack())
 
 
 def start_with_key(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    return _markup([[buy_button(t, user_id)]])
+    return _one(buy_button(t, user_id))
 
 
 def buy_service(t: Translator, user_id: int, service: str, name: str) -> InlineKeyboardMarkup:
     # Only the linked service: the greeting above has the general "Buy a number" already.
-    return _markup([
-        [_button(t("start.buy_service_button", service=name),
-                 ServiceCb(action="pick", o=user_id, svc=service).pack())],
-    ])
+    builder = InlineKeyboardBuilder()
+    builder.button(text=t("start.buy_service_button", service=name),
+                   callback_data=ServiceCb(action="pick", o=user_id, svc=service))
+    return builder.as_markup()
 
 
 def key_prompt(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    return _markup([[_button(t("keys.btn.cancel"), KeyCb(action="cancel", o=user_id).pack())]])
+    return _one(_key(t, "keys.btn.cancel", KeyAction.CANCEL, user_id))
 
 
 def key_manage(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    return _markup([
-        [_button(t("keys.btn.replace"), KeyCb(action="replace", o=user_id).pack()),
-         _button(t("keys.btn.remove"), KeyCb(action="remove", o=user_id).pack())],
-        [_button(t("keys.btn.keep"), KeyCb(action="keep", o=user_id).pack())],
-    ])
+    builder = InlineKeyboardBuilder()
+    builder.row(_key(t, "keys.btn.replace", KeyAction.REPLACE, user_id),
+                _key(t, "keys.btn.remove", KeyAction.REMOVE, user_id))
+    builder.row(_key(t, "keys.btn.keep", KeyAction.KEEP, user_id))
+    return builder.as_markup()
 
 
 def key_remove_confirm(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    return _markup([
-        [_button(t("keys.btn.remove_yes"), KeyCb(action="remove_yes", o=user_id).pack())],
-        [_button(t("keys.btn.keep"), KeyCb(action="keep", o=user_id).pack())],
-    ])
+    builder = InlineKeyboardBuilder()
+    builder.row(_key(t, "keys.btn.remove_yes", KeyAction.REMOVE_YES, user_id))
+    builder.row(_key(t, "keys.btn.keep", KeyAction.KEEP, user_id))
+    return builder.as_markup()
 
 
 def balance_retry(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    return _markup([[_button(t("common.try_again"), KeyCb(action="balance", o=user_id).pack())]])
+    return _one(_key(t, "common.try_again", KeyAction.BALANCE, user_id))
 
 
 # --- settings ---------------------------------------------------------------------------
 
 
-def _nav(t: Translator, user_id: int, back: str = "menu") -> list[InlineKeyboardButton]:
-    return [_button(t("common.back"), SettingsCb(action=back, o=user_id).pack()),
-            _button(t("common.close"), SettingsCb(action="close", o=user_id).pack())]
+def _setting(text: str, action: SettingsAction, owner: int,
+             value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=SettingsCb(action=action, owner=owner,
+                                                                    value=value).pack())
+
+
+def _nav(t: Translator, user_id: int,
+         back: SettingsAction = SettingsAction.MENU) -> list[InlineKeyboardButton]:
+    return [_setting(t("common.back"), back, user_id),
+            _setting(t("common.close"), SettingsAction.CLOSE, user_id)]
 
 
 def settings_menu(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    def b(key: str, action: str) -> InlineKeyboardButton:
-        return _button(t(key), SettingsCb(action=action, o=user_id).pack())
-
-    return _markup([
-        [b("settings.btn.lang", "lang"), b("settings.btn.tz", "tz")],
-        [b("settings.btn.country", "country"), b("settings.btn.favs", "favs")],
-        [b("common.close", "close")],
-    ])
+    builder = InlineKeyboardBuilder()
+    builder.row(_setting(t("settings.btn.lang"), SettingsAction.LANG, user_id),
+                _setting(t("settings.btn.tz"), SettingsAction.TZ, user_id))
+    builder.row(_setting(t("settings.btn.country"), SettingsAction.COUNTRY, user_id),
+                _setting(t("settings.btn.favs"), SettingsAction.FAVS, user_id))
+    builder.row(_setting(t("common.close"), SettingsAction.CLOSE, user_id))
+    return builder.as_markup()
 
 
 def settings_lang(t: Translator, user_id: int) -> InlineKeyboardMarkup:
-    return _markup([
-        [_button(t(key), SettingsCb(action="setlang", o=user_id, value=lang).pack())
-         for lang, key in (("en", "settings.lang_name.en"), ("ru", "settings.lang_name.ru"))],
-        _nav(t, user_id),
-    ])
+    builder = InlineKeyboardBuilder()
+    builder.row(_setting(t("settings.lang_name.en"), SettingsAction.SET_LANG, user_id, "en"),
+                _setting(t("settings.lang_name.ru"), SettingsAction.SET_LANG, user_id, "ru"))
+    builder.row(*_nav(t, user_id))
+    return builder.as_markup()
 
 
 def settings_tz(t: Translator, user_id: int, current: int) -> InlineKeyboardMarkup:
-    buttons = [
-        _button(("• " if h * 60 == current else "") + tz_label(h * 60),
-                SettingsCb(action="settz", o=user_id, value=str(h * 60)).pack())
-        for h in TZ_CHOICES
-    ]
-    rows = _chunks(buttons, 4)
-    rows.append([_button(t("settings.btn.tz_other"),
-                         SettingsCb(action="tzother", o=user_id).pack())])
-    rows.append(_nav(t, user_id))
-    return _markup(rows)
+    builder = InlineKeyboardBuilder()
+    for hours in TZ_CHOICES:
+        builder.add(_setting(("• " if hours * 60 == current else "") + tz_label(hours * 60),
+                             SettingsAction.SET_TZ, user_id, str(hours * 60)))
+    builder.adjust(4)
+    builder.row(_setting(t("settings.btn.tz_other"), SettingsAction.TZ_OTHER, user_id))
+    builder.row(*_nav(t, user_id))
+    return builder.as_markup()
 
 
 def settings_countries(t: Translator, user_id: int, catalog: Catalog, countries: list[int],
-                       *, with_search: bool = True, back: str = "menu") -> InlineKeyboardMarkup:
-    buttons = [
-        _button(catalog.country_label(c, t.lang),
-                SettingsCb(action="pickc", o=user_id, value=str(c)).pack())
-        for c in countries
-    ]
-    rows = _chunks(buttons, 2)
-    extra = [_button(t("settings.btn.country_clear"),
-                     SettingsCb(action="pickc", o=user_id, value="none").pack())]
+                       *, with_search: bool = True,
+                       back: SettingsAction = SettingsAction.MENU) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for country in countries:
+        builder.add(_setting(catalog.country_label(country, t.lang),
+                             SettingsAction.PICK_COUNTRY, user_id, str(country)))
+    builder.adjust(2)
+    extra = [_setting(t("settings.btn.country_clear"), SettingsAction.PICK_COUNTRY, user_id,
+                      "none")]
     if with_search:
-        extra.insert(0, _button(t("settings.btn.country_search"),
-                                SettingsCb(action="csearch", o=user_id).pack()))
-    rows.append(extra)
-    rows.append(_nav(t, user_id, back))
-    return _markup(rows)
+        extra.insert(0, _setting(t("settings.btn.country_search"),
+                                 SettingsAction.COUNTRY_SEARCH, user_id))
+    builder.row(*extra)
+    builder.row(*_nav(t, user_id, back))
+    return builder.as_markup()
 
 
 def settings_favs(t: Translator, user_id: int, catalog: Catalog,
-                  favourites: list[str]) -> InlineKeyboardMarkup:
-    rows = [[_button(f"✖ {catalog.service_name(svc, t.lang)}",
-                     SettingsCb(action="unfav", o=user_id, value=svc).pack())]
-            for svc in favourites]
-    rows.append(_nav(t, user_id))
-    return _markup(rows)
+                  favourites: tuple[str, ...]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for service in favourites:
+        builder.row(_setting(f"✖ {catalog.service_name(service, t.lang)}",
+                             SettingsAction.UNFAV, user_id, service))
+    builder.row(*_nav(t, user_id))
+    return builder.as_markup()
 
 
-def settings_back(t: Translator, user_id: int, back: str = "menu") -> InlineKeyboardMarkup:
-    return _markup([_nav(t, user_id, back)])
+def settings_back(t: Translator, user_id: int,
+                  back: SettingsAction = SettingsAction.MENU) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(*_nav(t, user_id, back))
+    return builder.as_markup()
 
 
 # --- history ------------------------------------------------------------------------------
 
 
+def _history(text: str, action: HistoryAction, owner: int,
+             page: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=HistoryCb(action=action, owner=owner,
+                                                                   page=page).pack())
+
+
 def history_nav(t: Translator, user_id: int, page: int, pages: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
     row: list[InlineKeyboardButton] = []
     if page > 0:
-        row.append(_button(t("common.prev"), HistoryCb(action="page", o=user_id,
-                                                       page=page - 1).pack()))
+        row.append(_history(t("common.prev"), HistoryAction.PAGE, user_id, page - 1))
     if page + 1 < pages:
-        row.append(_button(t("common.next"), HistoryCb(action="page", o=user_id,
-                                                       page=page + 1).pack()))
-    rows = [row] if row else []
-    rows.append([_button(t("history.btn.csv"), HistoryCb(action="csv", o=user_id).pack()),
-                 _button(t("common.close"), HistoryCb(action="close", o=user_id).pack())])
-    return _markup(rows)
+        row.append(_history(t("common.next"), HistoryAction.PAGE, user_id, page + 1))
+    if row:
+        builder.row(*row)
+    builder.row(_history(t("history.btn.csv"), HistoryAction.CSV, user_id),
+                _history(t("common.close"), HistoryAction.CLOSE, user_id))
+    return builder.as_markup()

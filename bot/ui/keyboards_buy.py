@@ -119,7 +119,8 @@ def nothing_found(t: Translator, o: int) -> InlineKeyboardMarkup:
 
 def no_key(t: Translator, o: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        Button(text=t("common.set_key_button"), callback_data=KeyCb(action="set", o=o).pack())]])
+        Button(text=t("common.set_key_button"),
+               callback_data=KeyCb(action="set", owner=o).pack())]])
 
 
 # --- countries -----------------------------------------------------------------------
