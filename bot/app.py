@@ -30,10 +30,13 @@ from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.flood import RetryAfterMiddleware
+from bot.health import HealthServer
+from bot.health import add_routes as add_health_routes
 from bot.intents import INTENT_WINDOW
 from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET
 from bot.limits import CallbackAnswerLimit
+from bot.metrics import Metrics, RetryAfterCounter, UpdateMetrics
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
@@ -64,6 +67,7 @@ class App:
     manager: ActivationManager
     poller: Poller
     context: ContextMiddleware
+    metrics: Metrics
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -119,11 +123,22 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         poller=poller,
     )
     context = ContextMiddleware(db, keybox, notifier, screen_budget=screen_budget)
+    metrics = Metrics()
+    koala.observe = metrics.observe_provider
+    poller.observe_tick = metrics.observe_tick
+    manager.code_delivered = metrics.code_delivered
+    bot.session.middleware(RetryAfterCounter(metrics))
+    dp["metrics"] = metrics  # for /stats
+    dp.update.outer_middleware(UpdateMetrics(metrics))  # first: counts what context times
     dp.update.outer_middleware(context)
     dp.include_routers(*get_routers())
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
               catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,
-              context=context)
+              context=context, metrics=metrics)
+    # Polling mode: health and metrics on a port of their own, when asked for. (A webhook
+    # server serves them itself, see _run_webhook.)
+    health = (HealthServer(app, settings.METRICS_HOST, settings.METRICS_PORT)
+              if settings.METRICS_PORT and not settings.WEBHOOK_URL else None)
 
     async def on_startup(bot: Bot) -> None:
         with suppress(Exception):  # the bot works without a command menu
@@ -133,8 +148,12 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         except Exception:
             log.exception("open purchase intents not settled at start-up")
         await poller.start()
+        if health is not None:
+            await health.start()
 
     async def on_shutdown() -> None:
+        if health is not None:
+            await health.stop()
         await poller.stop()
 
     dp.startup.register(on_startup)
@@ -234,6 +253,7 @@ async def _run_webhook(app: App) -> None:
     web_app = web.Application()
     SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(
         web_app, path="/webhook")
+    add_health_routes(web_app, app)
     setup_application(web_app, app.dp, bot=app.bot)
     runner = web.AppRunner(web_app)
     await runner.setup()

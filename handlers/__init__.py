@@ -26,7 +26,7 @@ def _router_of(name: str) -> Router:
 
 
 def get_routers() -> list[Router]:
-    from handlers import guards
+    from handlers import guards, ops
 
     errors, *areas = [_router_of(name) for name in AREAS]
-    return [errors, guards.make_router(), *areas]
+    return [errors, guards.make_router(), ops.make_router(), *areas]

@@ -1,0 +1,1 @@
+"""What handlers ask for, apart from Telegram: one module per area."""
