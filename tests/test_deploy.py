@@ -53,7 +53,8 @@ def test_compose_runs_two_bots_postgres_and_redis_with_health_checks() -> None:
         settings = load_settings(BOT_TOKEN="1:x", SECRET_KEY="s" * 32, **env)
         assert settings.DATABASE_URL.split("@")[1].startswith("postgres:5432/")
         assert settings.REDIS_URL == "redis://redis:6379/0"
-        assert settings.METRICS_PORT == 9090 and settings.LOG_FORMAT == "json"
+        assert settings.METRICS_PORT == 9090
+        assert settings.LOG_FORMAT == "json"
         assert "9090" in bot["healthcheck"]["test"][-1]
     # A named volume, declared and used.
     assert "pgdata" in data["volumes"]
