@@ -162,6 +162,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
 
 
 async def close_app(app: App) -> None:
+    log.info("stopping: finishing the updates in flight")
     await app.context.drain(timeout=10.0)
     await app.poller.stop()
     await app.koala.close()

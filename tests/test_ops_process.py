@@ -95,7 +95,8 @@ async def test_sigterm_answers_updates_in_flight_and_exits_cleanly(
     await alice.chat.send("/balance")
     await until(lambda: provider.calls("getBalance") > asked, "the balance request")
     bot_process.proc.send_signal(signal.SIGTERM)
-    await bot_process.wait_line("Received SIGTERM")
+    # Polling has stopped and the poller too: only the update in flight is left.
+    await bot_process.wait_line("stopping: finishing the updates in flight")
     provider.release()
 
     await alice.chat.wait_for("42.00", timeout=20)  # answered, not cut off
