@@ -17,7 +17,12 @@ from bot.app import App, build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from tests.conftest import DEMO_KEY, Person, make_settings
-from tests.test_backends import needs_postgres, pg_database  # noqa: F401  (fixture)
+from tests.test_backends import (  # noqa: F401  (pg_database: a fixture)
+    REDIS_URL,
+    needs_postgres,
+    needs_redis,
+    pg_database,
+)
 from tests.test_e2e_codes import buy, is_code
 from tests.test_webhook import SECRET_TOKEN, free_port
 
@@ -134,11 +139,6 @@ async def test_healthz_reports_a_provider_that_is_down(
     assert report["healthy"] is False
 
 
-async def test_no_metrics_server_unless_asked(app: App) -> None:
-    """METRICS_PORT unset: nothing listens (the default)."""
-    assert app.settings.METRICS_PORT is None
-
-
 async def test_webhook_mode_serves_health_and_metrics_on_the_webhook_server(
         tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator, alice: Person) -> None:
     from bot.app import run
@@ -230,3 +230,19 @@ async def test_healthz_reports_an_unreachable_database(
         await proxy.stop()
         with contextlib.suppress(Exception):
             await close_app(application)
+
+
+@needs_redis
+async def test_healthz_checks_redis_when_configured(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator) -> None:
+    port = free_port()
+    settings = make_settings(tmp_path, provider, tg, REDIS_URL=REDIS_URL, METRICS_PORT=port)
+    application = await build_app(settings, koala_timeout=3.0)
+    try:
+        async with running(application, polling_timeout=1):
+            report = await wait_health(f"http://127.0.0.1:{port}", 200)
+            checks = report["checks"]
+            assert isinstance(checks, dict)
+            assert checks["redis"] == "ok"
+    finally:
+        await close_app(application)
