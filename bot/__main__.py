@@ -12,7 +12,7 @@ import secrets
 import sys
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.redact import install_log_redaction
+from bot.logs import configure as configure_logging
 
 log = logging.getLogger("bot")
 
@@ -58,9 +58,8 @@ async def run_sandbox(settings: Settings, port: int, sms_after: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_log_redaction()
+    # Text until the settings say otherwise (a config error is printed, not logged).
+    configure_logging(args.log_level, os.environ.get("LOG_FORMAT", "text").strip().lower())
     # Alembic lists its plugins at INFO on import: noise before the bot's own first line.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
@@ -74,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"koalabot: {exc}", file=sys.stderr)
         return 2
+    configure_logging(args.log_level, settings.LOG_FORMAT)
     from bot.app import TokenRejected, run
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -116,6 +116,7 @@ class ActivationManager:
         self._locks: dict[int, asyncio.Lock] = {}
         self._currency_known: set[int] = set()  # accounts whose currency is stored
         self.intents = IntentSettler(self, window=intent_window)
+        self.code_delivered: Callable[[Code], None] = lambda code: None  # metrics hook
 
     def lock(self, activation_id: int) -> asyncio.Lock:
         lock = self._locks.get(activation_id)
@@ -668,9 +669,12 @@ class ActivationManager:
             message_id = await self._deliver_bare(a, code, t)
             async with self.db() as session:
                 await CodeRepo(session).mark_delivered(code, message_id)
+            if message_id is not None:
+                self.code_delivered(code)
             return message_id is not None
         async with self.db() as session:
             await CodeRepo(session).mark_delivered(code, message.message_id)
+        self.code_delivered(code)
         if full_sms is not None:
             await self._send_sms_file(a, full_sms, t, message.message_id)
         return True

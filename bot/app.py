@@ -30,16 +30,20 @@ from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.flood import RetryAfterMiddleware
+from bot.health import HealthServer
+from bot.health import add_routes as add_health_routes
 from bot.intents import INTENT_WINDOW
 from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET
 from bot.limits import CallbackAnswerLimit
+from bot.metrics import Metrics, RetryAfterCounter, UpdateMetrics
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
 from bot.services.accounts import AccountService
 from bot.services.activations import ActivationService
 from bot.services.history import HistoryService
+from bot.services.ops import OpsService
 from bot.services.settings import SettingsService
 from bot.texts import load as load_texts
 from handlers import get_routers
@@ -68,6 +72,7 @@ class App:
     manager: ActivationManager
     poller: Poller
     context: ContextMiddleware
+    metrics: Metrics
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -129,12 +134,23 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     dp["history"] = HistoryService(db, catalog)
     dp["activations"] = ActivationService(db, manager)
     context = ContextMiddleware(accounts, notifier, screen_budget=screen_budget)
+    metrics = Metrics()
+    koala.observe = metrics.observe_provider
+    poller.observe_tick = metrics.observe_tick
+    manager.code_delivered = metrics.code_delivered
+    bot.session.middleware(RetryAfterCounter(metrics))
+    dp["ops"] = OpsService(db, metrics, frozenset(settings.ADMIN_IDS))  # for /stats
+    dp.update.outer_middleware(UpdateMetrics(metrics))  # first: counts what context times
     dp.update.outer_middleware(context)
     dp.callback_query.middleware(CallbackAnswers())
     dp.include_routers(*get_routers())
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
               catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,
-              context=context)
+              context=context, metrics=metrics)
+    # Polling mode: health and metrics on a port of their own, when asked for. (A webhook
+    # server serves them itself, see _run_webhook.)
+    health = (HealthServer(app, settings.METRICS_HOST, settings.METRICS_PORT)
+              if settings.METRICS_PORT and not settings.WEBHOOK_URL else None)
 
     async def on_startup(bot: Bot) -> None:
         with suppress(Exception):  # the bot works without a command menu
@@ -144,8 +160,12 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         except Exception:
             log.exception("open purchase intents not settled at start-up")
         await poller.start()
+        if health is not None:
+            await health.start()
 
     async def on_shutdown() -> None:
+        if health is not None:
+            await health.stop()
         await poller.stop()
 
     dp.startup.register(on_startup)
@@ -154,6 +174,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
 
 
 async def close_app(app: App) -> None:
+    log.info("stopping: finishing the updates in flight")
     await app.context.drain(timeout=10.0)
     await app.poller.stop()
     await app.koala.close()
@@ -245,6 +266,7 @@ async def _run_webhook(app: App) -> None:
     web_app = web.Application()
     SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(
         web_app, path="/webhook")
+    add_health_routes(web_app, app)
     setup_application(web_app, app.dp, bot=app.bot)
     runner = web.AppRunner(web_app)
     await runner.setup()

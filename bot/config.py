@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_KOALA_API_URL = "https://api.koalasms.com/stubs/handler_api.php"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
@@ -20,6 +22,10 @@ _HINTS = {
     "TELEGRAM_API_URL": "use the base http(s) URL of a Bot API server",
     "WEBHOOK_URL": "use the public https URL Telegram should call",
     "REDIS_URL": "use a redis:// URL or leave it unset",
+    "LOG_FORMAT": "use text or json",
+    "METRICS_PORT": "set it to a TCP port (1-65535) or leave it unset to serve no metrics",
+    "METRICS_HOST": "set it to the address the metrics server listens on, e.g. 127.0.0.1",
+    "ADMIN_IDS": "list Telegram user ids separated by commas, e.g. 12345,67890",
 }
 
 
@@ -48,6 +54,35 @@ class Settings(BaseSettings):
     WEBHOOK_HOST: str = "0.0.0.0"  # a webhook server listens publicly
     WEBHOOK_PORT: int = 8080
     WEBHOOK_SECRET: SecretStr | None = None
+    LOG_FORMAT: Literal["text", "json"] = "text"
+    # Polling mode only (a webhook server serves /healthz and /metrics itself); unset: off.
+    METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
+    METRICS_HOST: str = "127.0.0.1"  # metrics are for the operator, not the internet
+    ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()  # who may use /stats
+
+    @field_validator("LOG_FORMAT", mode="before")
+    @classmethod
+    def _check_log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("METRICS_PORT", mode="before")
+    @classmethod
+    def _check_metrics_port(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ADMIN_IDS", mode="before")
+    @classmethod
+    def _check_admins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        ids = set()
+        for part in value.replace(" ", "").split(","):
+            if not part:
+                continue
+            if not part.lstrip("-").isdigit():
+                raise ValueError(f"{part!r} is not a number")
+            ids.add(int(part))
+        return frozenset(ids)
 
     @field_validator("KOALA_API_URL", "TELEGRAM_API_URL")
     @classmethod

@@ -152,6 +152,7 @@ class Poller:
         self.ticks = 0
         # Pauses and backoffs are measured on this clock (tests replace it with a fake).
         self.monotonic: Callable[[], float] = time.monotonic
+        self.observe_tick: Callable[[float], None] = lambda seconds: None  # metrics hook
 
     # --- life cycle ------------------------------------------------------------------
 
@@ -213,8 +214,10 @@ class Poller:
         if self._stopped:
             return
         self._tick_task = asyncio.current_task()
+        started = time.monotonic()  # not self.monotonic: tests fake that one
         try:
             await self._tick()
+            self.observe_tick(time.monotonic() - started)
         except asyncio.CancelledError:
             if not self._stopped:
                 raise

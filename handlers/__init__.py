@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import activations, buy, errors, fallback, guards, history, keys, settings, start
+from handlers import (
+    activations,
+    buy,
+    errors,
+    fallback,
+    guards,
+    history,
+    keys,
+    ops,
+    settings,
+    start,
+)
 
 
 def get_routers() -> list[Router]:
     # guards right after errors: a press on someone else's menu goes no further. buy comes
     # after the other areas: it takes free text as a service search. fallback is last: it
     # answers button presses and messages nobody else understood.
-    return [errors.make_router(), guards.make_router(), start.make_router(),
+    return [errors.make_router(), guards.make_router(), ops.make_router(),
+            start.make_router(),
             keys.make_router(), settings.make_router(), history.make_router(),
             activations.make_router(), buy.make_router(), fallback.make_router()]

@@ -50,6 +50,10 @@ def read_budget(seconds: float | None) -> Iterator[None]:
         _read_budget.reset(token)
 
 
+def _unobserved(action: str, outcome: str) -> None:
+    """No metrics (a client made outside build_app)."""
+
+
 class KoalaClient:
     """Talks to one `handler_api.php` endpoint for any number of API keys.
 
@@ -82,6 +86,7 @@ class KoalaClient:
         self.has_number_v2 = True
         # getHistory is not in KoalaSMS's document; some compatible providers have it.
         self.has_history = True
+        self.observe: Callable[[str, str], None] = _unobserved  # metrics: (action, outcome)
 
     def _new_session(self) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
@@ -150,10 +155,13 @@ class KoalaClient:
                     params: dict[str, object] | None = None, *, write: bool = False) -> T:
         """One request and its parsing; no error leaves here with the key in its text."""
         try:
-            return parser(await self._call(api_key, action, params, write=write))
+            result = parser(await self._call(api_key, action, params, write=write))
         except KoalaError as exc:
+            self.observe(action, "failed" if isinstance(exc, TransientError) else "refused")
             _scrub(exc, api_key)
             raise
+        self.observe(action, "ok")
+        return result
 
     async def _read(self, api_key: str, action: str, parser: Callable[[parse.Body], T],
                     **params: object) -> T:
