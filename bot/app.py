@@ -37,6 +37,8 @@ from bot.limits import CallbackAnswerLimit
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
+from bot.services.catalogue import CatalogueService
+from bot.services.purchase import PurchaseService
 from handlers import get_routers
 from handlers.middlewares import ContextMiddleware
 from storage.crypto import KeyBox
@@ -116,6 +118,10 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         notifier=notifier,
         poller=poller,
     )
+    # Buy area services (r1b), received by handlers by parameter name.
+    catalogue = CatalogueService(db, keybox, catalog, dp["prices"])
+    dp["catalogue"] = catalogue
+    dp["purchase"] = PurchaseService(db, keybox, koala, manager, catalogue)
     context = ContextMiddleware(db, keybox, notifier, screen_budget=screen_budget)
     dp.update.outer_middleware(context)
     dp.include_routers(*get_routers())

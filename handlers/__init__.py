@@ -14,6 +14,11 @@ AREAS = ("errors", "start", "keys", "settings", "history", "activations", "buy",
 
 def _router_of(name: str) -> Router:
     module: ModuleType = importlib.import_module(f"handlers.{name}")
+    make_router = getattr(module, "make_router", None)
+    if make_router is not None:  # an area that builds its router afresh each time
+        built = make_router()
+        assert isinstance(built, Router)
+        return built
     router = module.router
     assert isinstance(router, Router)
     if router.parent_router is not None:

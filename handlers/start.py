@@ -11,6 +11,7 @@ from aiogram.types import Message
 
 from bot.catalog import Catalog
 from bot.koala import KoalaClient
+from bot.services.catalogue import CatalogueService
 from bot.texts import Translator
 from bot.ui import keyboards_account as kb
 from bot.ui.cards import user_tz
@@ -70,7 +71,8 @@ async def help_command(message: Message, t: Translator) -> None:
 
 @router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext, t: Translator, users: UserRepo,
-                 db_user: User | None, catalog: Catalog) -> None:
+                 db_user: User | None, catalog: Catalog,
+                 catalogue: CatalogueService) -> None:
     """Leave what is half done; the answer names what that was."""
     assert message.bot is not None
     current = await state.get_state()
@@ -81,7 +83,7 @@ async def cancel(message: Message, state: FSMContext, t: Translator, users: User
     # searches services again instead of filtering it.
     forms = {KeyForm.waiting.state, SettingsForm.tz.state, SettingsForm.country.state}
     menu_closed = (current not in forms and message.chat.type == "private"
-                   and await menus.close(message.bot, users, db_user))
+                   and await menus.close(message.bot, catalogue.menus, message.chat.id))
     if current == KeyForm.waiting.state:
         await message.answer(t("keys.cancelled"))
     elif current == SettingsForm.tz.state and db_user is not None:

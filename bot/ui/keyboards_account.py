@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.catalog import Catalog
 from bot.texts import Translator
-from bot.ui.callbacks import HistoryCb, KeyCb, ServiceCb, SettingsCb
+from bot.ui.callbacks import HistoryCb, KeyCb, ServiceAction, ServiceCb, SettingsCb
 
 # Offsets offered as buttons, in hours; anything else is typed ("+5:30").
 TZ_CHOICES: tuple[int, ...] = (-8, -7, -6, -5, -4, -3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
@@ -42,7 +42,8 @@ def set_key(t: Translator, user_id: int) -> InlineKeyboardMarkup:
 
 def buy_button(t: Translator, user_id: int) -> InlineKeyboardButton:
     # The buy area's router answers ServiceCb.
-    return _button(t("start.buy_button"), ServiceCb(action="page", o=user_id, page=0).pack())
+    return _button(t("start.buy_button"), ServiceCb(action=ServiceAction.PAGE, o=user_id,
+                                                            page=0).pack())
 
 
 def start_with_key(t: Translator, user_id: int) -> InlineKeyboardMarkup:
@@ -53,7 +54,7 @@ def buy_service(t: Translator, user_id: int, service: str, name: str) -> InlineK
     # Only the linked service: the greeting above has the general "Buy a number" already.
     return _markup([
         [_button(t("start.buy_service_button", service=name),
-                 ServiceCb(action="pick", o=user_id, svc=service).pack())],
+                 ServiceCb(action=ServiceAction.PICK, o=user_id, svc=service).pack())],
     ])
 
 
