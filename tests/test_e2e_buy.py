@@ -104,7 +104,7 @@ async def test_typing_part_of_a_name_searches_services(app: App,
     await chat.wait_for("Choose a country")
 
     await chat.send("/cancel")
-    await chat.wait_idle(quiet=0.1)
+    await chat.wait_for("Cancelled")  # the menu is closed: typed text searches again
     await chat.send("qqqzzzxx")
     missing = await chat.wait_for("Nothing found for “qqqzzzxx”")
     await chat.press("Services", message=missing)
