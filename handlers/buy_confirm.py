@@ -6,9 +6,14 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery
 
-from bot.koala import CountryOffer
 from bot.money import money
-from bot.services.catalogue import CatalogueService, OffersFailed, PayingKey, SoldOut
+from bot.services.catalogue import (
+    CatalogueService,
+    CountryOffer,
+    OffersFailed,
+    PayingKey,
+    SoldOut,
+)
 from bot.services.purchase import PurchaseService
 from bot.texts import Translator
 from bot.ui import keyboards_buy as kb

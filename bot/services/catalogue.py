@@ -10,7 +10,8 @@ from enum import StrEnum
 
 from bot import prices
 from bot.catalog import Catalog
-from bot.koala import BadKey, BadService, CountryOffer, KoalaError, ProviderOffer, TransientError
+from bot.koala import BadKey, BadService, KoalaError, ProviderOffer, TransientError
+from bot.koala import CountryOffer as CountryOffer  # handlers get it from here
 from bot.prices import PriceCache
 from bot.services.dto import ServiceEntry, ServiceMark
 from storage.crypto import KeyBox
