@@ -225,15 +225,15 @@ class IntentSettler:
         o = intent.buyer_id
         markup = InlineKeyboardMarkup(inline_keyboard=[[
             InlineKeyboardButton(text=t("common.try_again"), callback_data=BuyCb(
-                action=BuyAction.SHOW, o=o, svc=intent.service, country=intent.country,
+                action=BuyAction.SHOW, owner=o, svc=intent.service, country=intent.country,
                 provider=intent.operator or 0).pack()),
             InlineKeyboardButton(text=t("common.back"), callback_data=CountryCb(
-                action=CountryAction.PAGE, o=o, svc=intent.service).pack()),
+                action=CountryAction.PAGE, owner=o, svc=intent.service).pack()),
         ]]) if intent.chat_id > 0 else None
         if text_key == "buy.intent_unknown":
             markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
                 text=t("buy.btn.menu"),
-                callback_data=ServiceCb(action=ServiceAction.PAGE, o=o).pack())]])
+                callback_data=ServiceCb(action=ServiceAction.PAGE, owner=o).pack())]])
         text = t(text_key, service=self.manager.catalog.service_name(intent.service, t.lang))
         await self._edit(intent, text, markup, new_if_gone=True)
         log.info("intent %s settled: nothing bought (%s)", intent.id, text_key)

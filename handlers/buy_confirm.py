@@ -52,7 +52,7 @@ async def confirm(ctx: Buy, event: Event, svc: str, country: int | None, provide
         else:
             lines.append(t("buy.balance_short", balance=money(data.balance, data.currency)))
     # Back goes where the person came from: the supplier picker when it was on the way.
-    back = (CountryCb(action=CountryAction.PICK, o=owner, svc=svc, country=country)
+    back = (CountryCb(action=CountryAction.PICK, owner=owner, svc=svc, country=country)
             if data.via_picker else None)
     await show(ctx, event, "\n".join(lines),
                kb.confirm(t, owner, svc, country, data.price, data.provider,

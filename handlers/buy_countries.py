@@ -31,8 +31,8 @@ async def countries(ctx: Buy, event: Event, svc: str, *, page: int = 0, sort: st
         return
     paying, key = found
     owner, t = ctx.user_id, ctx.t
-    retry = CountryCb(action=CountryAction.PAGE, o=owner, svc=svc, page=page, sort=sort,
-                      q=kb.fit_query(lambda s: CountryCb(action=CountryAction.PAGE, o=owner,
+    retry = CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc, page=page, sort=sort,
+                      q=kb.fit_query(lambda s: CountryCb(action=CountryAction.PAGE, owner=owner,
                                                          svc=svc, page=page, sort=sort, q=s),
                                      q))
     if fresh or not ctx.catalogue.cached(svc):
@@ -70,7 +70,7 @@ async def pick_country(ctx: Buy, event: Event, svc: str, country: int | None) ->
     picked = await ctx.catalogue.pick_country(paying, key, svc, country)
     if isinstance(picked, OffersFailed):
         await offers_failed(ctx, event, picked,
-                            CountryCb(action=CountryAction.PICK, o=owner, svc=svc,
+                            CountryCb(action=CountryAction.PICK, owner=owner, svc=svc,
                                       country=country),
                             kb.to_countries(owner, svc))
     elif isinstance(picked, SoldOut):

@@ -31,7 +31,7 @@ async def buy(ctx: Buy, query: CallbackQuery, cb: BuyCb) -> None:
     message = query.message
     assert message is not None
     t, chat_id, message_id = ctx.t, message.chat.id, message.message_id
-    refusal = ctx.purchase.claim(cb.o, chat_id, message_id)
+    refusal = ctx.purchase.claim(cb.owner, chat_id, message_id)
     if refusal is not None:
         await query.answer(t(_TOASTS[refusal]))
         return
@@ -52,7 +52,7 @@ async def buy(ctx: Buy, query: CallbackQuery, cb: BuyCb) -> None:
         if not isinstance(ready, Ready):
             await query.answer()
             await show(ctx, query, t("common.no_key" if ready is Refusal.NO_KEY
-                                     else "common.bad_key"), kb.no_key(t, cb.o))
+                                     else "common.bad_key"), kb.no_key(t, cb.owner))
             return
         name = ctx.catalog.service_name(cb.svc, t.lang)
         where = ctx.catalog.country_label(cb.country, t.lang)
@@ -73,12 +73,12 @@ async def buy(ctx: Buy, query: CallbackQuery, cb: BuyCb) -> None:
             log.info("'bought' not shown on the menu: %s", exc)
         await ctx.purchase.send_card(outcome)
     finally:
-        ctx.purchase.release(cb.o)
+        ctx.purchase.release(cb.owner)
 
 
 async def purchase_failed(ctx: Buy, query: CallbackQuery, cb: BuyCb, failed: Failed,
                           ready: Ready) -> None:
-    t, owner, svc, country = ctx.t, cb.o, cb.svc, cb.country
+    t, owner, svc, country = ctx.t, cb.owner, cb.svc, cb.country
     back = kb.to_countries(owner, svc)
     retry = kb.show_confirm(owner, svc, country, cb.provider)
     name = ctx.catalog.service_name(svc, t.lang)

@@ -40,7 +40,11 @@ class ForeignMenu(Filter):
             if not data.startswith(cls.__prefix__ + cls.__separator__):
                 continue
             try:
-                owner = cls.unpack(data).o  # type: ignore[attr-defined]
+                unpacked = cls.unpack(data)
+                # Buy menus name it `owner`, the other areas `o` (until they are renamed).
+                owner = getattr(unpacked, "owner", None)
+                if owner is None:
+                    owner = unpacked.o  # type: ignore[attr-defined]
             except (TypeError, ValueError):
                 return False  # forged data: the areas answer "out of date"
             return bool(owner) and owner != query.from_user.id

@@ -7,11 +7,11 @@ from bot.ui.callbacks import BuyAction, BuyCb, CountryAction, CountryCb
 
 
 def test_any_country_packs_as_empty_and_comes_back_as_none() -> None:
-    data = CountryCb(action=CountryAction.PICK, o=1, svc="tg").pack()
+    data = CountryCb(action=CountryAction.PICK, owner=1, svc="tg").pack()
     assert CountryCb.unpack(data).country is None
-    data = BuyCb(action=BuyAction.SHOW, o=1, svc="tg", country=None).pack()
+    data = BuyCb(action=BuyAction.SHOW, owner=1, svc="tg", country=None).pack()
     assert BuyCb.unpack(data).country is None
-    assert BuyCb.unpack(BuyCb(action=BuyAction.SHOW, o=1, svc="tg", country=0).pack()
+    assert BuyCb.unpack(BuyCb(action=BuyAction.SHOW, owner=1, svc="tg", country=0).pack()
                         ).country == 0  # Russia is country 0, not "any"
 
 

@@ -305,9 +305,9 @@ async def test_someone_elses_buttons_are_refused(app: App, alice_with_key: Perso
     await bob_chat.send("/start")
     hello = await bob_chat.wait_for("KoalaSMS")
     forged = [
-        CountryCb(action=CountryAction.PICK, o=alice_id, svc="wa", country=0).pack(),
-        BuyCb(action=BuyAction.OK, o=alice_id, svc="wa", country=0, price="30").pack(),
-        ServiceCb(action=ServiceAction.PAGE, o=alice_id).pack(),
+        CountryCb(action=CountryAction.PICK, owner=alice_id, svc="wa", country=0).pack(),
+        BuyCb(action=BuyAction.OK, owner=alice_id, svc="wa", country=0, price="30").pack(),
+        ServiceCb(action=ServiceAction.PAGE, owner=alice_id).pack(),
     ]
     for data in forged:
         answer = await bob_chat.press_data(data, hello.message_id)
@@ -354,19 +354,19 @@ def test_callback_data_fits_64_bytes() -> None:
 
     big = 10 ** 13
     long_q = "очень длинный запрос: названия сервиса " * 3
-    q = fit_query(lambda s: ServiceCb(action=ServiceAction.SEARCH, o=big, page=99, q=s),
+    q = fit_query(lambda s: ServiceCb(action=ServiceAction.SEARCH, owner=big, page=99, q=s),
                   long_q)
     assert q
     assert ":" not in q
-    packed = ServiceCb(action=ServiceAction.SEARCH, o=big, page=99, q=q).pack()
+    packed = ServiceCb(action=ServiceAction.SEARCH, owner=big, page=99, q=q).pack()
     assert len(packed.encode()) <= 64
-    q = fit_query(lambda s: CountryCb(action=CountryAction.PAGE, o=big, svc="bxw", page=99,
+    q = fit_query(lambda s: CountryCb(action=CountryAction.PAGE, owner=big, svc="bxw", page=99,
                                       sort="s",
                                       country=204, q=s), long_q)
-    assert len(CountryCb(action=CountryAction.PAGE, o=big, svc="bxw", page=99, sort="s",
+    assert len(CountryCb(action=CountryAction.PAGE, owner=big, svc="bxw", page=99, sort="s",
                          country=204,
                          q=q).pack().encode()) <= 64
-    assert len(BuyCb(action=BuyAction.SHOW, o=big, svc="bxw", country=204, price="12345.6789",
+    assert len(BuyCb(action=BuyAction.SHOW, owner=big, svc="bxw", country=204, price="12345.6789",
                      provider=99999).pack().encode()) <= 64
 
 
@@ -387,7 +387,7 @@ async def test_prohibited_service_offers_another(app: App, alice_with_key: Perso
     provider.set_offer("prohibited", 0, 5.0, 10)
     await chat.send("/buy")
     menu = await chat.wait_for("Choose a service")
-    data = BuyCb(action=BuyAction.OK, o=alice_with_key.user.id, svc="prohibited", country=0,
+    data = BuyCb(action=BuyAction.OK, owner=alice_with_key.user.id, svc="prohibited", country=0,
                  price="5").pack()
     await chat.press_data(data, menu.message_id)
     refused = await chat.wait_for("does not sell")

@@ -272,7 +272,7 @@ async def test_start_deep_links(app: App, alice_with_key: Person) -> None:
     offer = await chat.wait_for("Buy a number for Telegram")
     button = offer.button("Buy Telegram")
     assert ServiceCb.unpack(button["callback_data"]) == ServiceCb(
-        action=ServiceAction.PICK, o=alice_with_key.user.id, svc="tg")
+        action=ServiceAction.PICK, owner=alice_with_key.user.id, svc="tg")
 
 
 async def test_start_with_a_key_shows_the_balance_and_buy(app: App,
@@ -283,7 +283,7 @@ async def test_start_with_a_key_shows_the_balance_and_buy(app: App,
     assert "Balance: 100.00" in reply.text
     button = reply.button("Buy a number")
     assert ServiceCb.unpack(button["callback_data"]) == ServiceCb(
-        action=ServiceAction.PAGE, o=alice_with_key.user.id, page=0)
+        action=ServiceAction.PAGE, owner=alice_with_key.user.id, page=0)
 
 
 async def test_help(app: App, alice: Person) -> None:

@@ -1,7 +1,7 @@
 """Every button's callback data, in one place, with short prefixes (64-byte limit).
 
-Menus carry `o`, the id of the user who opened them: in a group anyone can press a
-button, and only its owner may act on it.
+Menus carry `owner` (`o` in older classes), the id of the user who opened them: in a
+group anyone can press a button, and only its owner may act on it.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class ServiceAction(StrEnum):
 
 class ServiceCb(CallbackData, prefix="s"):
     action: ServiceAction
-    o: UserId
+    owner: UserId  # who opened the menu
     page: SmallInt = 0
     svc: str = ""
     q: str = ""  # the search query the page belongs to (cut to fit 64 bytes)
@@ -66,7 +66,7 @@ class CountryAction(StrEnum):
 
 class CountryCb(CallbackData, prefix="c"):
     action: CountryAction
-    o: UserId
+    owner: UserId  # who opened the menu
     svc: str
     page: SmallInt = 0
     sort: str = "p"  # p: by price, s: by stock
@@ -75,7 +75,7 @@ class CountryCb(CallbackData, prefix="c"):
 
 
 class ProviderCb(CallbackData, prefix="p"):
-    o: UserId
+    owner: UserId  # who opened the menu
     svc: str
     country: SmallInt  # the picker is only offered for a named country
     provider: SmallInt  # 0: cheapest
@@ -89,7 +89,7 @@ class BuyAction(StrEnum):
 
 class BuyCb(CallbackData, prefix="b"):
     action: BuyAction
-    o: UserId
+    owner: UserId  # who opened the menu
     svc: str
     country: SmallInt | None  # None: any country
     price: str = ""  # the price shown, sent as maxPrice

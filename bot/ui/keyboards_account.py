@@ -42,7 +42,7 @@ def set_key(t: Translator, user_id: int) -> InlineKeyboardMarkup:
 
 def buy_button(t: Translator, user_id: int) -> InlineKeyboardButton:
     # The buy area's router answers ServiceCb.
-    return _button(t("start.buy_button"), ServiceCb(action=ServiceAction.PAGE, o=user_id,
+    return _button(t("start.buy_button"), ServiceCb(action=ServiceAction.PAGE, owner=user_id,
                                                             page=0).pack())
 
 
@@ -54,7 +54,7 @@ def buy_service(t: Translator, user_id: int, service: str, name: str) -> InlineK
     # Only the linked service: the greeting above has the general "Buy a number" already.
     return _markup([
         [_button(t("start.buy_service_button", service=name),
-                 ServiceCb(action=ServiceAction.PICK, o=user_id, svc=service).pack())],
+                 ServiceCb(action=ServiceAction.PICK, owner=user_id, svc=service).pack())],
     ])
 
 

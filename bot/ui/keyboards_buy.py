@@ -92,7 +92,7 @@ _MARKS = {ServiceMark.FAVOURITE: "⭐ ", ServiceMark.RECENT: "🕘 "}
 
 
 def services_page(owner: int) -> ServiceCb:
-    return ServiceCb(action=ServiceAction.PAGE, o=owner)
+    return ServiceCb(action=ServiceAction.PAGE, owner=owner)
 
 
 def service_menu(t: Translator, catalog: Catalog, owner: int, entries: list[ServiceEntry],
@@ -103,25 +103,25 @@ def service_menu(t: Translator, catalog: Catalog, owner: int, entries: list[Serv
     builder = InlineKeyboardBuilder()
     for e in entries[page * SERVICE_PAGE:(page + 1) * SERVICE_PAGE]:
         builder.add(_button(_MARKS.get(e.mark, "") + catalog.service_name(e.code, t.lang),
-                            ServiceCb(action=ServiceAction.PICK, o=owner, svc=e.code)))
+                            ServiceCb(action=ServiceAction.PICK, owner=owner, svc=e.code)))
     builder.adjust(2)
     action = ServiceAction.SEARCH if q else ServiceAction.PAGE
-    q = fit_query(lambda s: ServiceCb(action=action, o=owner, page=pages, q=s), q) if q else ""
-    nav = _nav(t, page, pages, lambda p: ServiceCb(action=action, o=owner, page=p, q=q),
-               ServiceCb(action=ServiceAction.NOOP, o=owner))
+    q = fit_query(lambda s: ServiceCb(action=action, owner=owner, page=pages, q=s), q) if q else ""
+    nav = _nav(t, page, pages, lambda p: ServiceCb(action=action, owner=owner, page=p, q=q),
+               ServiceCb(action=ServiceAction.NOOP, owner=owner))
     if nav:
         builder.row(*nav)
     first = (_button(t("buy.btn.menu"), services_page(owner)) if q else
-             _button(t("buy.btn.search"), ServiceCb(action=ServiceAction.HINT, o=owner)))
+             _button(t("buy.btn.search"), ServiceCb(action=ServiceAction.HINT, owner=owner)))
     builder.row(first, _button(t("common.close"),
-                               ServiceCb(action=ServiceAction.CLOSE, o=owner)))
+                               ServiceCb(action=ServiceAction.CLOSE, owner=owner)))
     return builder.as_markup()
 
 
 def nothing_found(t: Translator, owner: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.row(_button(t("buy.btn.menu"), services_page(owner)),
-                _button(t("common.close"), ServiceCb(action=ServiceAction.CLOSE, o=owner)))
+                _button(t("common.close"), ServiceCb(action=ServiceAction.CLOSE, owner=owner)))
     return builder.as_markup()
 
 
@@ -138,7 +138,7 @@ def country_button(t: Translator, catalog: Catalog, owner: int, svc: str,
                    offer: CountryOffer, currency: int | None = None, *,
                    anywhere: bool = False) -> Button:
     """`anywhere`: the "any country" button, priced by `offer` (the cheapest)."""
-    data = CountryCb(action=CountryAction.PICK, o=owner, svc=svc,
+    data = CountryCb(action=CountryAction.PICK, owner=owner, svc=svc,
                      country=None if anywhere else offer.country)
     if anywhere:
         return _button(label(t, "buy.btn.any", price=money(offer.price, currency)), data)
@@ -158,41 +158,41 @@ def country_menu(t: Translator, catalog: Catalog, owner: int, svc: str,
         (offer, False) for offer in items]
     pages = page_count(len(rows), COUNTRY_PAGE)
     page = clamp_page(page, pages)
-    q = fit_query(lambda s: CountryCb(action=CountryAction.PAGE, o=owner, svc=svc, page=pages,
+    q = fit_query(lambda s: CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc, page=pages,
                                       sort=sort, q=s), q) if q else ""
     builder = InlineKeyboardBuilder()
     for offer, is_any in rows[page * COUNTRY_PAGE:(page + 1) * COUNTRY_PAGE]:
         builder.row(country_button(t, catalog, owner, svc, offer, currency, anywhere=is_any))
     nav = _nav(t, page, pages,
-               lambda p: CountryCb(action=CountryAction.PAGE, o=owner, svc=svc, page=p,
+               lambda p: CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc, page=p,
                                    sort=sort, q=q),
-               CountryCb(action=CountryAction.NOOP, o=owner, svc=svc))
+               CountryCb(action=CountryAction.NOOP, owner=owner, svc=svc))
     if nav:
         builder.row(*nav)
     other = "s" if sort == "p" else "p"
     builder.row(
         _button(t("buy.btn.sort_stock" if sort == "p" else "buy.btn.sort_price"),
-                CountryCb(action=CountryAction.SORT, o=owner, svc=svc, sort=other, q=q)),
+                CountryCb(action=CountryAction.SORT, owner=owner, svc=svc, sort=other, q=q)),
         _button(t("buy.btn.fav_remove" if favourite else "buy.btn.fav_add"),
-                CountryCb(action=CountryAction.FAV, o=owner, svc=svc, page=page, sort=sort,
+                CountryCb(action=CountryAction.FAV, owner=owner, svc=svc, page=page, sort=sort,
                           q=q)),
     )
     back = [_button(t("buy.btn.back_services"), services_page(owner))]
     if q:
         back.insert(0, _button(t("buy.btn.all_countries"),
-                               CountryCb(action=CountryAction.PAGE, o=owner, svc=svc,
+                               CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc,
                                          sort=sort)))
     builder.row(*back)
     return builder.as_markup()
 
 
 def no_country_match(t: Translator, owner: int, svc: str, q: str) -> InlineKeyboardMarkup:
-    q_svc = fit_query(lambda s: ServiceCb(action=ServiceAction.SEARCH, o=owner, q=s), q)
+    q_svc = fit_query(lambda s: ServiceCb(action=ServiceAction.SEARCH, owner=owner, q=s), q)
     builder = InlineKeyboardBuilder()
     builder.row(_button(t("buy.btn.all_countries"), to_countries(owner, svc)))
     if q_svc:
         builder.row(_button(label(t, "buy.btn.search_services", q=q_svc),
-                            ServiceCb(action=ServiceAction.SEARCH, o=owner, q=q_svc)))
+                            ServiceCb(action=ServiceAction.SEARCH, owner=owner, q=q_svc)))
     builder.row(_button(t("buy.btn.back_services"), services_page(owner)))
     return builder.as_markup()
 
@@ -210,7 +210,7 @@ def back_only(t: Translator, back: CallbackData) -> InlineKeyboardMarkup:
 
 
 def to_countries(owner: int, svc: str) -> CountryCb:
-    return CountryCb(action=CountryAction.PAGE, o=owner, svc=svc)
+    return CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc)
 
 
 # --- provider picker and confirm -----------------------------------------------------
@@ -221,12 +221,12 @@ def provider_menu(t: Translator, owner: int, svc: str, country: int, cheapest: f
                   currency: int | None = None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.row(_button(label(t, "buy.btn.cheapest", price=money(cheapest, currency)),
-                        ProviderCb(o=owner, svc=svc, country=country, provider=0)))
+                        ProviderCb(owner=owner, svc=svc, country=country, provider=0)))
     for p in providers:
         builder.row(_button(
             label(t, "buy.btn.provider", id=p.provider_id, price=money(p.price, currency),
                   count=stock(p.count)),
-            ProviderCb(o=owner, svc=svc, country=country, provider=p.provider_id)))
+            ProviderCb(owner=owner, svc=svc, country=country, provider=p.provider_id)))
     builder.row(_button(t("buy.btn.back_countries"), to_countries(owner, svc)))
     return builder.as_markup()
 
@@ -243,7 +243,7 @@ def confirm(t: Translator, owner: int, svc: str, country: int | None, price: flo
     builder = InlineKeyboardBuilder()
     builder.row(
         _button(label(t, key, price=money(price, currency)),
-                BuyCb(action=BuyAction.OK, o=owner, svc=svc, country=country,
+                BuyCb(action=BuyAction.OK, owner=owner, svc=svc, country=country,
                       price=price_arg(price), provider=provider)),
         _button(t("common.back"), back or to_countries(owner, svc)),
     )
@@ -251,7 +251,7 @@ def confirm(t: Translator, owner: int, svc: str, country: int | None, price: flo
 
 
 def show_confirm(owner: int, svc: str, country: int | None, provider: int = 0) -> BuyCb:
-    return BuyCb(action=BuyAction.SHOW, o=owner, svc=svc, country=country, provider=provider)
+    return BuyCb(action=BuyAction.SHOW, owner=owner, svc=svc, country=country, provider=provider)
 
 
 def alternatives(t: Translator, catalog: Catalog, owner: int, svc: str,
