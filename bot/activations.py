@@ -162,7 +162,6 @@ class ActivationManager:
         """
         assert account.id is not None
         key = self.api_key(account)
-        where = "any" if country is None or country < 0 else country
         providers = [provider_id] if provider_id else None
         intent = await self._open_intent(account.id, key, chat_id=chat_id, buyer_id=buyer_id,
                                          service=service, country=country,
@@ -174,14 +173,14 @@ class ActivationManager:
                 if self.koala.has_number_v2:
                     try:
                         purchase = await self.koala.get_number_v2(
-                            key, service, where, max_price=max_price, provider_ids=providers)
+                            key, service, country, max_price=max_price, provider_ids=providers)
                     except BadAction:
                         # Nothing was bought: the provider lacks the action. getNumber does
                         # the same purchase with a shorter answer.
                         self.koala.has_number_v2 = False
                 if not self.koala.has_number_v2:
                     purchase = await self.koala.get_number(
-                        key, service, where, max_price=max_price, provider_ids=providers)
+                        key, service, country, max_price=max_price, provider_ids=providers)
             except TransientError as exc:
                 return await self._reconcile(intent, key, exc)
             except KoalaError:

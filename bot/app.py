@@ -42,8 +42,10 @@ from bot.poller import Poller
 from bot.prices import PriceCache
 from bot.services.accounts import AccountService
 from bot.services.activations import ActivationService
+from bot.services.catalogue import CatalogueService
 from bot.services.history import HistoryService
 from bot.services.ops import OpsService
+from bot.services.purchase import PurchaseService
 from bot.services.settings import SettingsService
 from bot.texts import load as load_texts
 from handlers import get_routers
@@ -141,6 +143,10 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     bot.session.middleware(RetryAfterCounter(metrics))
     dp["ops"] = OpsService(db, metrics, frozenset(settings.ADMIN_IDS))  # for /stats
     dp.update.outer_middleware(UpdateMetrics(metrics))  # first: counts what context times
+    # Buy area services (r1b), received by handlers by parameter name.
+    catalogue = CatalogueService(db, keybox, catalog, dp["prices"])
+    dp["catalogue"] = catalogue
+    dp["purchase"] = PurchaseService(db, keybox, koala, manager, catalogue)
     dp.update.outer_middleware(context)
     dp.callback_query.middleware(CallbackAnswers())
     dp.include_routers(*get_routers())

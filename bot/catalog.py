@@ -167,14 +167,14 @@ class Catalog:
     # --- countries -----------------------------------------------------------------
 
     def country_name(self, country: int | None, lang: str = "en") -> str:
-        if country is None or country < 0:
+        if country is None:
             return Translator(lang)("catalog.any_country")
         if lang == "ru" and country in COUNTRY_RU:
             return COUNTRY_RU[country]
         return self._countries.get(country, f"#{country}")
 
     def country_flag(self, country: int | None) -> str:
-        if country is None or country < 0:
+        if country is None:
             return "🌍"
         return flag(self._iso.get(country))
 

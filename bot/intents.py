@@ -34,7 +34,16 @@ from bot.money import money
 from bot.notifier import ChatUnavailable
 from bot.texts import Translator
 from bot.ui import cards
-from bot.ui.callbacks import ANY_COUNTRY, BuyCb, CountryCb, IntentCb, ServiceCb
+from bot.ui.callbacks import (
+    BuyAction,
+    BuyCb,
+    CountryAction,
+    CountryCb,
+    IntentAction,
+    IntentCb,
+    ServiceAction,
+    ServiceCb,
+)
 from storage.models import Activation, PurchaseIntent
 from storage.repo import (
     INTENT_AMBIGUOUS,
@@ -198,11 +207,12 @@ class IntentSettler:
         assert intent.id is not None
         buttons = [[InlineKeyboardButton(
             text=f"{cards.phone_display(r.phone or '')} · {money(r.cost, r.currency)}",
-            callback_data=IntentCb(action="pick", id=intent.id, aid=r.activation_id).pack())]
+            callback_data=IntentCb(action=IntentAction.PICK, id=intent.id,
+                                   aid=r.activation_id).pack())]
             for r in rows]
         buttons.append([InlineKeyboardButton(
             text=t("buy.btn.intent_none"),
-            callback_data=IntentCb(action="none", id=intent.id).pack())])
+            callback_data=IntentCb(action=IntentAction.NONE, id=intent.id).pack())])
         name = self.manager.catalog.service_name(intent.service, t.lang)
         text = t("buy.intent_ask", service=name)
         await self._edit(intent, text, InlineKeyboardMarkup(inline_keyboard=buttons),
@@ -213,17 +223,17 @@ class IntentSettler:
             intent = await IntentRepo(session).settle(intent, INTENT_NONE)
         t = await self._t(intent)
         o = intent.buyer_id
-        country = intent.country if intent.country is not None else ANY_COUNTRY
         markup = InlineKeyboardMarkup(inline_keyboard=[[
             InlineKeyboardButton(text=t("common.try_again"), callback_data=BuyCb(
-                action="show", o=o, svc=intent.service, country=country,
+                action=BuyAction.SHOW, owner=o, svc=intent.service, country=intent.country,
                 provider=intent.operator or 0).pack()),
             InlineKeyboardButton(text=t("common.back"), callback_data=CountryCb(
-                action="page", o=o, svc=intent.service).pack()),
+                action=CountryAction.PAGE, owner=o, svc=intent.service).pack()),
         ]]) if intent.chat_id > 0 else None
         if text_key == "buy.intent_unknown":
             markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-                text=t("buy.btn.menu"), callback_data=ServiceCb(action="page", o=o).pack())]])
+                text=t("buy.btn.menu"),
+                callback_data=ServiceCb(action=ServiceAction.PAGE, owner=o).pack())]])
         text = t(text_key, service=self.manager.catalog.service_name(intent.service, t.lang))
         await self._edit(intent, text, markup, new_if_gone=True)
         log.info("intent %s settled: nothing bought (%s)", intent.id, text_key)

@@ -9,8 +9,6 @@ from collections.abc import Callable
 
 from bot.koala import CountryOffer, KoalaClient, ProviderOffer
 
-ANY = -1  # same value as handlers.callbacks.ANY_COUNTRY: the provider picks the country
-
 
 class PriceCache:
     """Offers per (provider URL, service), kept `ttl` seconds.
@@ -95,15 +93,21 @@ def by_stock(offers: list[CountryOffer]) -> list[CountryOffer]:
     return sorted(offers, key=lambda o: (-o.count, o.price, o.country))
 
 
-def find(offers: list[CountryOffer], country: int) -> CountryOffer | None:
-    """The offer of one country; ANY is the cheapest in-stock country, with total stock."""
-    stocked = in_stock(offers)
-    if country == ANY:
-        if not stocked:
-            return None
-        best = by_price(stocked)[0]
-        return CountryOffer(ANY, best.service, best.price, sum(o.count for o in stocked))
+def find(offers: list[CountryOffer], country: int | None) -> CountryOffer | None:
+    """The offer of one country; None (any country) is `any_country`'s offer."""
+    if country is None:
+        return any_country(offers)
     return next((o for o in offers if o.country == country), None)
+
+
+def any_country(offers: list[CountryOffer]) -> CountryOffer | None:
+    """What "any country" costs: the cheapest in-stock price, with the total stock. Its
+    `country` is that cheapest one's, for information only: the provider picks."""
+    stocked = in_stock(offers)
+    if not stocked:
+        return None
+    best = by_price(stocked)[0]
+    return CountryOffer(best.country, best.service, best.price, sum(o.count for o in stocked))
 
 
 def stocked_providers(offer: CountryOffer) -> list[ProviderOffer]:

@@ -42,8 +42,7 @@ class ForeignMenu(Filter):
                 continue
             try:
                 unpacked = cls.unpack(data)
-                # `owner` on the account areas' classes, `o` on the buy area's.
-                owner = getattr(unpacked, "owner", None) or getattr(unpacked, "o", 0)
+                owner = getattr(unpacked, "owner", 0)
             except (TypeError, ValueError):
                 return False  # forged data: the areas answer "out of date"
             return bool(owner) and owner != query.from_user.id

@@ -1,21 +1,19 @@
 """The buy menu open in a private chat: which message it is and what typed text means there.
 
-It is kept on the user's row, not in the FSM: with memory storage a restart forgets the FSM,
-and a country typed into a country menu must still filter its countries afterwards. The
-replied-to message can't stand in for it, as people type without replying.
+It is remembered on the user's row (bot/services/catalogue.py MenuStore). The replied-to
+message can't stand in for it, as people type without replying.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
-from storage.models import User, utcnow
-from storage.repo import UserRepo
+from bot.services.catalogue import MenuRow, MenuStore
 
 # Typed text edits a menu touched this recently; an older one is far up the chat by now,
 # so the answer comes as a new message (and the old menu loses its buttons).
@@ -44,13 +42,14 @@ class OpenMenu:
         return (svc, sort or "p") if kind == "c" and svc else None
 
 
-def open_menu(user: User | None) -> OpenMenu | None:
-    """The user's open menu in their private chat (whose id is the user's), if still fresh."""
-    if user is None or user.menu_message_id is None or not user.menu_kind:
+def open_menu(user_id: int, row: MenuRow) -> OpenMenu | None:
+    """The user's open menu in their private chat, if still fresh."""
+    if row.message_id is None or not row.kind or row.at is None:
         return None
-    if user.menu_at is None or utcnow() - user.menu_at > FRESH:
+    at = row.at if row.at.tzinfo is not None else row.at.replace(tzinfo=UTC)
+    if datetime.now(UTC) - at > FRESH:
         return None
-    return OpenMenu(user.id, user.menu_message_id, user.menu_kind)
+    return OpenMenu(user_id, row.message_id, row.kind)
 
 
 async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
@@ -59,10 +58,11 @@ async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
                                             reply_markup=None)
 
 
-async def close(bot: Bot, users: UserRepo, user: User | None) -> bool:
+async def close(bot: Bot, menus: MenuStore, user_id: int) -> bool:
     """Retire the open menu (its buttons go) and forget it; False when there was none."""
-    if user is None or user.menu_message_id is None:
+    row = await menus.get(user_id)
+    if row.message_id is None:
         return False
-    await drop_buttons(bot, user.id, user.menu_message_id)
-    await users.set_menu(user, None, None)
+    await drop_buttons(bot, user_id, row.message_id)
+    await menus.set(user_id, None, None)
     return True

@@ -112,8 +112,8 @@ async def test_forged_huge_numbers_in_menus_do_not_crash(
     chat = alice_with_key.chat
     me = alice_with_key.user.id
     for n in HUGE_IDS[1:]:
-        for data in (f"h:page:{me}:{n}", f"c:page:{me}:tg:{n}:p:-1:", f"c:pick:{me}:tg:0:p:{n}:",
-                     f"p:{me}:tg:0:{n}", f"b:show:{me}:tg:{n}::0", f"s:page:{n}:0::",
+        for data in (f"h:page:{me}:{n}", f"c:pg:{me}:tg:{n}:p::", f"c:pk:{me}:tg:0:p:{n}:",
+                     f"p:{me}:tg:0:{n}", f"b:s:{me}:tg:{n}::0", f"s:pg:{n}:0::",
                      f"k:balance:{n}", f"st:menu:{n}:"):
             await _press_forged(chat, data)
     await chat.wait_idle()
@@ -141,7 +141,7 @@ async def test_an_error_text_quoting_the_key_is_neither_logged_nor_shown(
     await chat.press("Telegram")
     await chat.wait_for("Telegram")
     me = alice_with_key.user.id
-    await chat.press_data(f"b:show:{me}:tg:0::0", chat.last.message_id)
+    await chat.press_data(f"b:s:{me}:tg:0::0", chat.last.message_id)
     await chat.wait_for("Confirm the purchase")
     await chat.wait_idle()
     for message in chat.messages:

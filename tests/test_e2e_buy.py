@@ -11,7 +11,14 @@ from bot.app import App
 from bot.intents import INTENT_WINDOW
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import EmuChat, EmuMessage, TelegramEmulator
-from bot.ui.callbacks import BuyCb, CountryCb, ServiceCb
+from bot.ui.callbacks import (
+    BuyAction,
+    BuyCb,
+    CountryAction,
+    CountryCb,
+    ServiceAction,
+    ServiceCb,
+)
 from storage.repo import AccountRepo
 from tests.conftest import DEMO_KEY, Person
 from tests.helpers_time import TimeTravel
@@ -97,7 +104,7 @@ async def test_typing_part_of_a_name_searches_services(app: App,
     await chat.wait_for("Choose a country")
 
     await chat.send("/cancel")
-    await chat.wait_idle(quiet=0.1)
+    await chat.wait_for("Cancelled")  # the menu is closed: typed text searches again
     await chat.send("qqqzzzxx")
     missing = await chat.wait_for("Nothing found for “qqqzzzxx”")
     await chat.press("Services", message=missing)
@@ -298,9 +305,9 @@ async def test_someone_elses_buttons_are_refused(app: App, alice_with_key: Perso
     await bob_chat.send("/start")
     hello = await bob_chat.wait_for("KoalaSMS")
     forged = [
-        CountryCb(action="pick", o=alice_id, svc="wa", country=0).pack(),
-        BuyCb(action="ok", o=alice_id, svc="wa", country=0, price="30").pack(),
-        ServiceCb(action="page", o=alice_id).pack(),
+        CountryCb(action=CountryAction.PICK, owner=alice_id, svc="wa", country=0).pack(),
+        BuyCb(action=BuyAction.OK, owner=alice_id, svc="wa", country=0, price="30").pack(),
+        ServiceCb(action=ServiceAction.PAGE, owner=alice_id).pack(),
     ]
     for data in forged:
         answer = await bob_chat.press_data(data, hello.message_id)
@@ -347,15 +354,19 @@ def test_callback_data_fits_64_bytes() -> None:
 
     big = 10 ** 13
     long_q = "очень длинный запрос: названия сервиса " * 3
-    q = fit_query(lambda s: ServiceCb(action="search", o=big, page=99, q=s), long_q)
+    q = fit_query(lambda s: ServiceCb(action=ServiceAction.SEARCH, owner=big, page=99, q=s),
+                  long_q)
     assert q
     assert ":" not in q
-    assert len(ServiceCb(action="search", o=big, page=99, q=q).pack().encode()) <= 64
-    q = fit_query(lambda s: CountryCb(action="page", o=big, svc="bxw", page=99, sort="s",
+    packed = ServiceCb(action=ServiceAction.SEARCH, owner=big, page=99, q=q).pack()
+    assert len(packed.encode()) <= 64
+    q = fit_query(lambda s: CountryCb(action=CountryAction.PAGE, owner=big, svc="bxw", page=99,
+                                      sort="s",
                                       country=204, q=s), long_q)
-    assert len(CountryCb(action="page", o=big, svc="bxw", page=99, sort="s", country=204,
+    assert len(CountryCb(action=CountryAction.PAGE, owner=big, svc="bxw", page=99, sort="s",
+                         country=204,
                          q=q).pack().encode()) <= 64
-    assert len(BuyCb(action="show", o=big, svc="bxw", country=204, price="12345.6789",
+    assert len(BuyCb(action=BuyAction.SHOW, owner=big, svc="bxw", country=204, price="12345.6789",
                      provider=99999).pack().encode()) <= 64
 
 
@@ -376,7 +387,7 @@ async def test_prohibited_service_offers_another(app: App, alice_with_key: Perso
     provider.set_offer("prohibited", 0, 5.0, 10)
     await chat.send("/buy")
     menu = await chat.wait_for("Choose a service")
-    data = BuyCb(action="ok", o=alice_with_key.user.id, svc="prohibited", country=0,
+    data = BuyCb(action=BuyAction.OK, owner=alice_with_key.user.id, svc="prohibited", country=0,
                  price="5").pack()
     await chat.press_data(data, menu.message_id)
     refused = await chat.wait_for("does not sell")

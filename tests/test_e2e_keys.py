@@ -10,7 +10,7 @@ import pytest
 from bot.app import App
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
-from bot.ui.callbacks import KeyCb, ServiceCb
+from bot.ui.callbacks import KeyCb, ServiceAction, ServiceCb
 from storage.models import Account
 from storage.repo import AccountRepo
 from tests.conftest import DEMO_KEY, Person
@@ -272,7 +272,7 @@ async def test_start_deep_links(app: App, alice_with_key: Person) -> None:
     offer = await chat.wait_for("Buy a number for Telegram")
     button = offer.button("Buy Telegram")
     assert ServiceCb.unpack(button["callback_data"]) == ServiceCb(
-        action="pick", o=alice_with_key.user.id, svc="tg")
+        action=ServiceAction.PICK, owner=alice_with_key.user.id, svc="tg")
 
 
 async def test_start_with_a_key_shows_the_balance_and_buy(app: App,
@@ -283,7 +283,7 @@ async def test_start_with_a_key_shows_the_balance_and_buy(app: App,
     assert "Balance: 100.00" in reply.text
     button = reply.button("Buy a number")
     assert ServiceCb.unpack(button["callback_data"]) == ServiceCb(
-        action="page", o=alice_with_key.user.id, page=0)
+        action=ServiceAction.PAGE, owner=alice_with_key.user.id, page=0)
 
 
 async def test_help(app: App, alice: Person) -> None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot import prices as px
+from bot import prices
 from bot.koala import KoalaClient, TransientError
 from bot.prices import PriceCache
 from bot.sandbox.provider import ENDPOINT_PATH, ProviderSandbox
@@ -53,15 +53,15 @@ async def test_fresh_and_invalidate_skip_the_cache(koala: KoalaClient,
     cache = PriceCache(koala, clock=FakeClock())
     await cache.offers(DEMO_KEY, "wa")
     provider.set_offer("wa", 0, 33.0, 5)
-    stale = px.find(await cache.offers(DEMO_KEY, "wa"), 0)
+    stale = prices.find(await cache.offers(DEMO_KEY, "wa"), 0)
     assert stale is not None
     assert stale.price == 30.0
-    fresh = px.find(await cache.offers(DEMO_KEY, "wa", fresh=True), 0)
+    fresh = prices.find(await cache.offers(DEMO_KEY, "wa", fresh=True), 0)
     assert fresh is not None
     assert (fresh.price, fresh.count) == (33.0, 5)
     provider.set_offer("wa", 0, 35.0, 5)
     cache.invalidate("wa")
-    again = px.find(await cache.offers(DEMO_KEY, "wa"), 0)
+    again = prices.find(await cache.offers(DEMO_KEY, "wa"), 0)
     assert again is not None
     assert again.price == 35.0
     assert provider.calls("getPricesV3") == 3
@@ -86,7 +86,7 @@ async def test_errors_are_not_cached(koala: KoalaClient, provider: ProviderSandb
 async def test_falls_back_to_get_prices(koala: KoalaClient, provider: ProviderSandbox) -> None:
     provider.disable_action("getPricesV3")
     cache = PriceCache(koala, clock=FakeClock())
-    offer = px.find(await cache.offers(DEMO_KEY, "tg"), 0)
+    offer = prices.find(await cache.offers(DEMO_KEY, "tg"), 0)
     assert offer is not None
     assert offer.price == 22.0
     assert offer.providers == ()
@@ -108,15 +108,15 @@ async def test_the_key_is_never_logged(koala: KoalaClient, provider: ProviderSan
 
 async def test_reading_offers(koala: KoalaClient, provider: ProviderSandbox) -> None:
     offers = await PriceCache(koala, clock=FakeClock()).offers(DEMO_KEY, "tg")
-    anywhere = px.find(offers, px.ANY)
+    anywhere = prices.find(offers, None)
     assert anywhere is not None
     assert anywhere.price == 9.9  # the cheapest supplier in Indonesia
-    assert anywhere.count == sum(o.count for o in px.in_stock(offers))
-    russia = px.find(offers, 0)
+    assert anywhere.count == sum(o.count for o in prices.in_stock(offers))
+    russia = prices.find(offers, 0)
     assert russia is not None
-    assert [p.provider_id for p in px.stocked_providers(russia)] == [2, 1, 3]
-    assert px.price_of(russia, 0) == (22.0, 775)
-    assert px.price_of(russia, 1) == (25.0, 140)
-    assert px.price_of(russia, 99) is None
-    by_stock = px.by_stock(px.in_stock(offers))
+    assert [p.provider_id for p in prices.stocked_providers(russia)] == [2, 1, 3]
+    assert prices.price_of(russia, 0) == (22.0, 775)
+    assert prices.price_of(russia, 1) == (25.0, 140)
+    assert prices.price_of(russia, 99) is None
+    by_stock = prices.by_stock(prices.in_stock(offers))
     assert [o.count for o in by_stock] == sorted((o.count for o in by_stock), reverse=True)

@@ -209,7 +209,8 @@ class KoalaClient:
     ) -> dict[str, object]:
         return {
             "service": service,
-            "country": country,
+            # None is "any country" everywhere in the bot; the wire spells it "any".
+            "country": "any" if country is None else country,
             "maxPrice": None if max_price is None else _price(max_price),
             "providerIds": _ids(provider_ids),
             "exceptProviderIds": _ids(except_provider_ids),

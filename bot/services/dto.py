@@ -1,9 +1,10 @@
-"""Data objects shared by several services."""
+"""Plain data objects services hand to handlers and keyboards (no database, no provider)."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +34,19 @@ class ProviderProblem:
     kind: Problem
     text: str = ""  # OTHER: the provider's own words
     until: str = ""  # BANNED: until when, if the provider said
+
+
+
+class ServiceMark(StrEnum):
+    NONE = ""
+    FAVOURITE = "fav"
+    RECENT = "recent"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEntry:
+    """One service button of the menu."""
+
+    code: str
+    mark: ServiceMark = ServiceMark.NONE
+

@@ -1,7 +1,7 @@
 """Every button's callback data, in one place, with short prefixes (64-byte limit).
 
-Menus carry `owner` (`o` on the buy area's classes), the id of the user who opened them:
-in a group anyone can press a button, and only its owner may act on it.
+Menus carry `owner`, the id of the user who opened them: in a group anyone can press a
+button, and only its owner may act on it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import BeforeValidator, Field
-
-ANY_COUNTRY = -1  # "any country": the provider picks the best one
 
 # Button data comes back from the chat, where anyone can forge it: numbers are bounded to
 # what the database columns hold (a bigger one used to reach the driver and crash).
@@ -51,36 +49,59 @@ class KeyCb(CallbackData, prefix="k"):
     owner: UserId = 0
 
 
+class ServiceAction(StrEnum):
+    PAGE = "pg"  # the service menu (also the "Buy" button of other areas)
+    PICK = "pk"  # a service: its countries
+    SEARCH = "sr"  # a page of search results
+    HINT = "h"  # how to search
+    CLOSE = "x"
+    NOOP = "n"  # the page counter
+
+
 class ServiceCb(CallbackData, prefix="s"):
-    action: str  # page | pick | search | hint | close | noop
-    o: UserId
+    action: ServiceAction
+    owner: UserId  # who opened the menu
     page: SmallInt = 0
     svc: str = ""
     q: str = ""  # the search query the page belongs to (cut to fit 64 bytes)
 
 
+class CountryAction(StrEnum):
+    PAGE = "pg"
+    PICK = "pk"  # a country: the supplier picker or the confirm screen
+    SORT = "st"
+    FAV = "f"  # add the service to / remove it from the favourites
+    NOOP = "n"
+
+
 class CountryCb(CallbackData, prefix="c"):
-    action: str  # page | pick | sort | fav | noop
-    o: UserId
+    action: CountryAction
+    owner: UserId  # who opened the menu
     svc: str
     page: SmallInt = 0
     sort: str = "p"  # p: by price, s: by stock
-    country: SmallInt = ANY_COUNTRY
+    country: SmallInt | None = None  # None: any country, the provider picks
     q: str = ""  # a typed country filter (cut to fit 64 bytes)
 
 
 class ProviderCb(CallbackData, prefix="p"):
-    o: UserId
+    owner: UserId  # who opened the menu
     svc: str
-    country: SmallInt
+    country: SmallInt  # the picker is only offered for a named country
     provider: SmallInt  # 0: cheapest
 
 
+class BuyAction(StrEnum):
+    SHOW = "s"  # the confirm screen, with a fresh price
+    OK = "ok"  # buy
+    BACK = "b"  # to the countries
+
+
 class BuyCb(CallbackData, prefix="b"):
-    action: str  # show (confirm screen, fresh price) | ok (buy) | back (to countries)
-    o: UserId
+    action: BuyAction
+    owner: UserId  # who opened the menu
     svc: str
-    country: SmallInt
+    country: SmallInt | None  # None: any country
     price: str = ""  # the price shown, sent as maxPrice
     provider: SmallInt = 0
 
@@ -131,9 +152,14 @@ class SettingsCb(CallbackData, prefix="st"):
     value: str = ""
 
 
+class IntentAction(StrEnum):
+    PICK = "pick"  # this number is mine
+    NONE = "none"  # none of them
+
+
 class IntentCb(CallbackData, prefix="pi"):
     """The answer to "which of these numbers did you buy?" after a lost purchase answer."""
 
-    action: str  # pick | none
+    action: IntentAction
     id: int  # the purchase intent
     aid: int = 0  # pick: the provider's activation id

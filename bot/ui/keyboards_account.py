@@ -12,6 +12,7 @@ from bot.ui.callbacks import (
     HistoryCb,
     KeyAction,
     KeyCb,
+    ServiceAction,
     ServiceCb,
     SettingsAction,
     SettingsCb,
@@ -50,8 +51,9 @@ def set_key(t: Translator, user_id: int) -> InlineKeyboardMarkup:
 
 def buy_button(t: Translator, user_id: int) -> InlineKeyboardButton:
     # The buy area's router answers ServiceCb.
-    return InlineKeyboardButton(text=t("start.buy_button"),
-                                callback_data=ServiceCb(action="page", o=user_id, page=0).pack())
+    return InlineKeyboardButton(
+        text=t("start.buy_button"),
+        callback_data=ServiceCb(action=ServiceAction.PAGE, owner=user_id, page=0).pack())
 
 
 def start_with_key(t: Translator, user_id: int) -> InlineKeyboardMarkup:
@@ -62,7 +64,7 @@ def buy_service(t: Translator, user_id: int, service: str, name: str) -> InlineK
     # Only the linked service: the greeting above has the general "Buy a number" already.
     builder = InlineKeyboardBuilder()
     builder.button(text=t("start.buy_service_button", service=name),
-                   callback_data=ServiceCb(action="pick", o=user_id, svc=service))
+                   callback_data=ServiceCb(action=ServiceAction.PICK, owner=user_id, svc=service))
     return builder.as_markup()
 
 

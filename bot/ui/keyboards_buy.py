@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.catalog import Catalog
 from bot.koala import CountryOffer, ProviderOffer
 from bot.money import amount_text, money
+from bot.services.dto import ServiceEntry, ServiceMark
 from bot.texts import Raw, Translator
-from bot.ui.callbacks import ANY_COUNTRY, BuyCb, CountryCb, KeyCb, ProviderCb, ServiceCb
+from bot.ui.callbacks import (
+    BuyAction,
+    BuyCb,
+    CountryAction,
+    CountryCb,
+    KeyCb,
+    ProviderCb,
+    ServiceAction,
+    ServiceCb,
+)
 
 SERVICE_PAGE = 12
 COUNTRY_PAGE = 10
@@ -63,6 +73,10 @@ def _nav(t: Translator, page: int, pages: int,
     return row
 
 
+def _button(text: str, data: CallbackData) -> Button:
+    return Button(text=text, callback_data=data.pack())
+
+
 def short_name(name: str) -> str:
     return name if len(name) <= _NAME_MAX else name[:_NAME_MAX - 1].rstrip() + "…"
 
@@ -74,151 +88,147 @@ def stock(count: int) -> str:
 # --- services ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceEntry:
-    code: str
-    mark: str = ""  # "fav" | "recent" | ""
+_MARKS = {ServiceMark.FAVOURITE: "⭐ ", ServiceMark.RECENT: "🕘 "}
 
 
-_MARKS = {"fav": "⭐ ", "recent": "🕘 "}
+def services_page(owner: int) -> ServiceCb:
+    return ServiceCb(action=ServiceAction.PAGE, owner=owner)
 
 
-def service_menu(t: Translator, catalog: Catalog, o: int, entries: list[ServiceEntry],
+def service_menu(t: Translator, catalog: Catalog, owner: int, entries: list[ServiceEntry],
                  page: int, *, q: str = "") -> InlineKeyboardMarkup:
     """Two columns of services, page `page`; with `q`, the pages of a search."""
     pages = page_count(len(entries), SERVICE_PAGE)
     page = clamp_page(page, pages)
-    chunk = entries[page * SERVICE_PAGE:(page + 1) * SERVICE_PAGE]
-    rows: list[list[Button]] = []
-    for i in range(0, len(chunk), 2):
-        rows.append([
-            Button(text=_MARKS.get(e.mark, "") + catalog.service_name(e.code, t.lang),
-                   callback_data=ServiceCb(action="pick", o=o, svc=e.code).pack())
-            for e in chunk[i:i + 2]
-        ])
-    action = "search" if q else "page"
-    q = fit_query(lambda s: ServiceCb(action=action, o=o, page=pages, q=s), q) if q else ""
-    nav = _nav(t, page, pages, lambda p: ServiceCb(action=action, o=o, page=p, q=q),
-               ServiceCb(action="noop", o=o))
+    builder = InlineKeyboardBuilder()
+    for e in entries[page * SERVICE_PAGE:(page + 1) * SERVICE_PAGE]:
+        builder.add(_button(_MARKS.get(e.mark, "") + catalog.service_name(e.code, t.lang),
+                            ServiceCb(action=ServiceAction.PICK, owner=owner, svc=e.code)))
+    builder.adjust(2)
+    action = ServiceAction.SEARCH if q else ServiceAction.PAGE
+    q = fit_query(lambda s: ServiceCb(action=action, owner=owner, page=pages, q=s), q) if q else ""
+    nav = _nav(t, page, pages, lambda p: ServiceCb(action=action, owner=owner, page=p, q=q),
+               ServiceCb(action=ServiceAction.NOOP, owner=owner))
     if nav:
-        rows.append(nav)
-    first = (Button(text=t("buy.btn.menu"), callback_data=ServiceCb(action="page", o=o).pack())
-             if q else
-             Button(text=t("buy.btn.search"), callback_data=ServiceCb(action="hint", o=o).pack()))
-    rows.append([first, Button(text=t("common.close"),
-                               callback_data=ServiceCb(action="close", o=o).pack())])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+        builder.row(*nav)
+    first = (_button(t("buy.btn.menu"), services_page(owner)) if q else
+             _button(t("buy.btn.search"), ServiceCb(action=ServiceAction.HINT, owner=owner)))
+    builder.row(first, _button(t("common.close"),
+                               ServiceCb(action=ServiceAction.CLOSE, owner=owner)))
+    return builder.as_markup()
 
 
-def nothing_found(t: Translator, o: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        Button(text=t("buy.btn.menu"), callback_data=ServiceCb(action="page", o=o).pack()),
-        Button(text=t("common.close"), callback_data=ServiceCb(action="close", o=o).pack()),
-    ]])
+def nothing_found(t: Translator, owner: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(t("buy.btn.menu"), services_page(owner)),
+                _button(t("common.close"), ServiceCb(action=ServiceAction.CLOSE, owner=owner)))
+    return builder.as_markup()
 
 
-def no_key(t: Translator, o: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        Button(text=t("common.set_key_button"),
-               callback_data=KeyCb(action="set", owner=o).pack())]])
+def no_key(t: Translator, owner: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(t("common.set_key_button"), KeyCb(action="set", o=owner)))
+    return builder.as_markup()
 
 
 # --- countries -----------------------------------------------------------------------
 
 
-def country_button(t: Translator, catalog: Catalog, o: int, svc: str,
-                   offer: CountryOffer, currency: int | None = None) -> Button:
-    data = CountryCb(action="pick", o=o, svc=svc, country=offer.country).pack()
-    if offer.country == ANY_COUNTRY:
-        return Button(text=label(t, "buy.btn.any", price=money(offer.price, currency)),
-                      callback_data=data)
+def country_button(t: Translator, catalog: Catalog, owner: int, svc: str,
+                   offer: CountryOffer, currency: int | None = None, *,
+                   anywhere: bool = False) -> Button:
+    """`anywhere`: the "any country" button, priced by `offer` (the cheapest)."""
+    data = CountryCb(action=CountryAction.PICK, owner=owner, svc=svc,
+                     country=None if anywhere else offer.country)
+    if anywhere:
+        return _button(label(t, "buy.btn.any", price=money(offer.price, currency)), data)
     text = label(t, "buy.btn.country", flag=catalog.country_flag(offer.country),
                  name=short_name(catalog.country_name(offer.country, t.lang)),
                  price=money(offer.price, currency), count=stock(offer.count))
-    return Button(text=text, callback_data=data)
+    return _button(text, data)
 
 
-def country_menu(t: Translator, catalog: Catalog, o: int, svc: str,
+def country_menu(t: Translator, catalog: Catalog, owner: int, svc: str,
                  items: list[CountryOffer], page: int, *, sort: str, q: str,
-                 favourite: bool, currency: int | None = None) -> InlineKeyboardMarkup:
-    """`items` are in the order shown ("any country" and the pinned default first)."""
-    pages = page_count(len(items), COUNTRY_PAGE)
+                 favourite: bool, currency: int | None = None,
+                 anywhere: CountryOffer | None = None) -> InlineKeyboardMarkup:
+    """`anywhere` ("any country", when offered) comes first, then `items` in the order
+    shown (the pinned default first)."""
+    rows: list[tuple[CountryOffer, bool]] = ([(anywhere, True)] if anywhere else []) + [
+        (offer, False) for offer in items]
+    pages = page_count(len(rows), COUNTRY_PAGE)
     page = clamp_page(page, pages)
-    q = fit_query(lambda s: CountryCb(action="page", o=o, svc=svc, page=pages, sort=sort,
-                                      q=s), q) if q else ""
-    rows: list[list[Button]] = [
-        [country_button(t, catalog, o, svc, offer, currency)]
-        for offer in items[page * COUNTRY_PAGE:(page + 1) * COUNTRY_PAGE]
-    ]
+    q = fit_query(lambda s: CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc, page=pages,
+                                      sort=sort, q=s), q) if q else ""
+    builder = InlineKeyboardBuilder()
+    for offer, is_any in rows[page * COUNTRY_PAGE:(page + 1) * COUNTRY_PAGE]:
+        builder.row(country_button(t, catalog, owner, svc, offer, currency, anywhere=is_any))
     nav = _nav(t, page, pages,
-               lambda p: CountryCb(action="page", o=o, svc=svc, page=p, sort=sort, q=q),
-               CountryCb(action="noop", o=o, svc=svc))
+               lambda p: CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc, page=p,
+                                   sort=sort, q=q),
+               CountryCb(action=CountryAction.NOOP, owner=owner, svc=svc))
     if nav:
-        rows.append(nav)
+        builder.row(*nav)
     other = "s" if sort == "p" else "p"
-    rows.append([
-        Button(text=t("buy.btn.sort_stock" if sort == "p" else "buy.btn.sort_price"),
-               callback_data=CountryCb(action="sort", o=o, svc=svc, sort=other, q=q).pack()),
-        Button(text=t("buy.btn.fav_remove" if favourite else "buy.btn.fav_add"),
-               callback_data=CountryCb(action="fav", o=o, svc=svc, page=page, sort=sort,
-                                       q=q).pack()),
-    ])
-    back = [Button(text=t("buy.btn.back_services"),
-                   callback_data=ServiceCb(action="page", o=o).pack())]
+    builder.row(
+        _button(t("buy.btn.sort_stock" if sort == "p" else "buy.btn.sort_price"),
+                CountryCb(action=CountryAction.SORT, owner=owner, svc=svc, sort=other, q=q)),
+        _button(t("buy.btn.fav_remove" if favourite else "buy.btn.fav_add"),
+                CountryCb(action=CountryAction.FAV, owner=owner, svc=svc, page=page, sort=sort,
+                          q=q)),
+    )
+    back = [_button(t("buy.btn.back_services"), services_page(owner))]
     if q:
-        back.insert(0, Button(text=t("buy.btn.all_countries"),
-                              callback_data=CountryCb(action="page", o=o, svc=svc,
-                                                      sort=sort).pack()))
-    rows.append(back)
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+        back.insert(0, _button(t("buy.btn.all_countries"),
+                               CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc,
+                                         sort=sort)))
+    builder.row(*back)
+    return builder.as_markup()
 
 
-def no_country_match(t: Translator, o: int, svc: str, q: str) -> InlineKeyboardMarkup:
-    q_svc = fit_query(lambda s: ServiceCb(action="search", o=o, q=s), q)
-    rows = [[Button(text=t("buy.btn.all_countries"),
-                    callback_data=CountryCb(action="page", o=o, svc=svc).pack())]]
+def no_country_match(t: Translator, owner: int, svc: str, q: str) -> InlineKeyboardMarkup:
+    q_svc = fit_query(lambda s: ServiceCb(action=ServiceAction.SEARCH, owner=owner, q=s), q)
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(t("buy.btn.all_countries"), to_countries(owner, svc)))
     if q_svc:
-        rows.append([Button(text=label(t, "buy.btn.search_services", q=q_svc),
-                            callback_data=ServiceCb(action="search", o=o, q=q_svc).pack())])
-    rows.append([Button(text=t("buy.btn.back_services"),
-                        callback_data=ServiceCb(action="page", o=o).pack())])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+        builder.row(_button(label(t, "buy.btn.search_services", q=q_svc),
+                            ServiceCb(action=ServiceAction.SEARCH, owner=owner, q=q_svc)))
+    builder.row(_button(t("buy.btn.back_services"), services_page(owner)))
+    return builder.as_markup()
 
 
 def retry_back(t: Translator, retry: CallbackData, back: CallbackData) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        Button(text=t("common.try_again"), callback_data=retry.pack()),
-        Button(text=t("common.back"), callback_data=back.pack()),
-    ]])
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(t("common.try_again"), retry), _button(t("common.back"), back))
+    return builder.as_markup()
 
 
 def back_only(t: Translator, back: CallbackData) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        Button(text=t("common.back"), callback_data=back.pack())]])
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(t("common.back"), back))
+    return builder.as_markup()
 
 
-def to_countries(o: int, svc: str) -> CountryCb:
-    return CountryCb(action="page", o=o, svc=svc)
+def to_countries(owner: int, svc: str) -> CountryCb:
+    return CountryCb(action=CountryAction.PAGE, owner=owner, svc=svc)
 
 
 # --- provider picker and confirm -----------------------------------------------------
 
 
-def provider_menu(t: Translator, o: int, svc: str, country: int, cheapest: float,
+def provider_menu(t: Translator, owner: int, svc: str, country: int, cheapest: float,
                   providers: list[ProviderOffer],
                   currency: int | None = None) -> InlineKeyboardMarkup:
-    rows = [[Button(text=label(t, "buy.btn.cheapest", price=money(cheapest, currency)),
-                    callback_data=ProviderCb(o=o, svc=svc, country=country,
-                                             provider=0).pack())]]
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(label(t, "buy.btn.cheapest", price=money(cheapest, currency)),
+                        ProviderCb(owner=owner, svc=svc, country=country, provider=0)))
     for p in providers:
-        rows.append([Button(
-            text=label(t, "buy.btn.provider", id=p.provider_id, price=money(p.price, currency),
-                       count=stock(p.count)),
-            callback_data=ProviderCb(o=o, svc=svc, country=country,
-                                     provider=p.provider_id).pack())])
-    rows.append([Button(text=t("buy.btn.back_countries"),
-                        callback_data=to_countries(o, svc).pack())])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+        builder.row(_button(
+            label(t, "buy.btn.provider", id=p.provider_id, price=money(p.price, currency),
+                  count=stock(p.count)),
+            ProviderCb(owner=owner, svc=svc, country=country, provider=p.provider_id)))
+    builder.row(_button(t("buy.btn.back_countries"), to_countries(owner, svc)))
+    return builder.as_markup()
 
 
 def price_arg(price: float) -> str:
@@ -226,39 +236,43 @@ def price_arg(price: float) -> str:
     return amount_text(price)
 
 
-def confirm(t: Translator, o: int, svc: str, country: int, price: float,
+def confirm(t: Translator, owner: int, svc: str, country: int | None, price: float,
             provider: int, *, key: str = "buy.btn.buy",
             currency: int | None = None, back: CallbackData | None = None) -> InlineKeyboardMarkup:
     """`back`: where Back goes (the countries unless told)."""
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        Button(text=label(t, key, price=money(price, currency)),
-               callback_data=BuyCb(action="ok", o=o, svc=svc, country=country,
-                                   price=price_arg(price), provider=provider).pack()),
-        Button(text=t("common.back"), callback_data=(back or to_countries(o, svc)).pack()),
-    ]])
+    builder = InlineKeyboardBuilder()
+    builder.row(
+        _button(label(t, key, price=money(price, currency)),
+                BuyCb(action=BuyAction.OK, owner=owner, svc=svc, country=country,
+                      price=price_arg(price), provider=provider)),
+        _button(t("common.back"), back or to_countries(owner, svc)),
+    )
+    return builder.as_markup()
 
 
-def show_confirm(o: int, svc: str, country: int, provider: int = 0) -> BuyCb:
-    return BuyCb(action="show", o=o, svc=svc, country=country, provider=provider)
+def show_confirm(owner: int, svc: str, country: int | None, provider: int = 0) -> BuyCb:
+    return BuyCb(action=BuyAction.SHOW, owner=owner, svc=svc, country=country, provider=provider)
 
 
-def alternatives(t: Translator, catalog: Catalog, o: int, svc: str,
+def alternatives(t: Translator, catalog: Catalog, owner: int, svc: str,
                  offers: list[CountryOffer],
                  currency: int | None = None) -> InlineKeyboardMarkup:
-    rows = [[Button(
-        text=label(t, "buy.btn.alt", flag=catalog.country_flag(offer.country),
-                   name=short_name(catalog.country_name(offer.country, t.lang)),
-                   price=money(offer.price, currency)),
-        callback_data=show_confirm(o, svc, offer.country).pack())] for offer in offers]
-    rows.append([Button(text=t("buy.btn.back_countries"),
-                        callback_data=to_countries(o, svc).pack())])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    builder = InlineKeyboardBuilder()
+    for offer in offers:
+        builder.row(_button(
+            label(t, "buy.btn.alt", flag=catalog.country_flag(offer.country),
+                  name=short_name(catalog.country_name(offer.country, t.lang)),
+                  price=money(offer.price, currency)),
+            show_confirm(owner, svc, offer.country)))
+    builder.row(_button(t("buy.btn.back_countries"), to_countries(owner, svc)))
+    return builder.as_markup()
 
 
-def bad_key(t: Translator, o: int) -> InlineKeyboardMarkup:
-    return no_key(t, o)
+def bad_key(t: Translator, owner: int) -> InlineKeyboardMarkup:
+    return no_key(t, owner)
 
 
-def other_service(t: Translator, o: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        Button(text=t("buy.btn.menu"), callback_data=ServiceCb(action="page", o=o).pack())]])
+def other_service(t: Translator, owner: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(t("buy.btn.menu"), services_page(owner)))
+    return builder.as_markup()

@@ -1,0 +1,260 @@
+"""What can be bought: the service menu (favourites and recent first), search, and each
+service's country offers from live prices (pinned default country, sorting, filtering,
+suppliers). Returns plain data; the buy handlers turn it into screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot import prices
+from bot.catalog import Catalog
+from bot.koala import BadKey, BadService, KoalaError, ProviderOffer, TransientError
+from bot.koala import CountryOffer as CountryOffer  # handlers get it from here
+from bot.prices import PriceCache
+from bot.services.dto import ServiceEntry, ServiceMark
+from storage.crypto import KeyBox
+from storage.db import SessionFactory
+from storage.repo import AccountRepo, ActivationRepo, UserRepo
+
+
+@dataclass(frozen=True, slots=True)
+class PayingKey:
+    """The key that pays for `owner_id`'s purchases; `key` None: there is none to use
+    (`has_account` says whether one was set and no longer works)."""
+
+    key: str | None
+    has_account: bool
+    currency: int | None  # once a purchase named it (price lists never do)
+
+
+class OffersProblem(StrEnum):
+    BAD_KEY = "bad_key"
+    TRANSIENT = "transient"  # try again
+    PROVIDER = "provider"  # another refusal; `text` says which
+
+
+@dataclass(frozen=True, slots=True)
+class OffersFailed:
+    problem: OffersProblem
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CountryList:
+    """A country menu: `anywhere` ("any country", not when filtering) first, then `items`
+    in the order shown. `stocked` counts the countries with numbers."""
+
+    items: list[CountryOffer]
+    anywhere: CountryOffer | None
+    stocked: int
+    favourite: bool
+    currency: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoStock:
+    """The service has no numbers anywhere."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoCountryMatch:
+    """Nothing in stock matches the typed filter."""
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierChoice:
+    """Several suppliers sell this country: the person picks one (or the cheapest)."""
+
+    cheapest: float
+    providers: list[ProviderOffer]
+    currency: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GoConfirm:
+    """One way to buy here: straight to the confirm screen with these offers."""
+
+    offers: list[CountryOffer]
+
+
+@dataclass(frozen=True, slots=True)
+class SoldOut:
+    """Nothing left where the person asked; `offers`: the prices that said so."""
+
+    offers: list[CountryOffer] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alternatives:
+    """The cheapest countries that still have numbers (empty: none)."""
+
+    offers: list[CountryOffer]
+    currency: int | None
+
+
+class CatalogueService:
+    def __init__(self, db: SessionFactory, keybox: KeyBox, catalog: Catalog,
+                 prices: PriceCache) -> None:
+        self.db = db
+        self.keybox = keybox
+        self.catalog = catalog
+        self.prices = prices
+        self.menus = MenuStore(db)
+
+    async def paying_key(self, owner_id: int) -> PayingKey:
+        async with self.db() as session:
+            accounts = AccountRepo(session, self.keybox)
+            account = await accounts.current(owner_id)
+            return PayingKey(accounts.usable_key(account), account is not None,
+                             account.currency if account is not None else None)
+
+    # --- services --------------------------------------------------------------------
+
+    async def menu_entries(self, user_id: int) -> list[ServiceEntry]:
+        """Favourites, then recently bought, then the popular ones; each once."""
+        async with self.db() as session:
+            favourites = await UserRepo(session).favourites(user_id)
+            recent = await ActivationRepo(session).recent_services(user_id)
+        entries: list[ServiceEntry] = []
+        seen: set[str] = set()
+        for codes, mark in ((favourites, ServiceMark.FAVOURITE), (recent, ServiceMark.RECENT),
+                            (self.catalog.popular(), ServiceMark.NONE)):
+            for code in codes:
+                if code not in seen:
+                    seen.add(code)
+                    entries.append(ServiceEntry(code, mark))
+        return entries
+
+    async def search(self, user_id: int, q: str, lang: str) -> list[ServiceEntry]:
+        codes = self.catalog.search_services(q, lang=lang)
+        if not codes:
+            return []
+        async with self.db() as session:
+            favourites = set(await UserRepo(session).favourites(user_id))
+        return [ServiceEntry(c, ServiceMark.FAVOURITE if c in favourites else ServiceMark.NONE)
+                for c in codes]
+
+    async def toggle_favourite(self, user_id: int, service: str) -> bool:
+        """True when the service is now a favourite."""
+        async with self.db() as session:
+            return await UserRepo(session).toggle_favourite(user_id, service)
+
+    # --- prices ----------------------------------------------------------------------
+
+    def cached(self, service: str) -> bool:
+        """Whether the offers are at hand (no provider read, no "Loading…" needed)."""
+        return self.prices.cached(service)
+
+    def invalidate(self, service: str) -> None:
+        self.prices.invalidate(service)
+
+    async def offers(self, key: str, service: str, *,
+                     fresh: bool = False) -> list[CountryOffer] | OffersFailed:
+        try:
+            return await self.prices.offers(key, service, fresh=fresh)
+        except BadService:
+            return []  # the provider does not know the service: nothing in stock
+        except BadKey:
+            return OffersFailed(OffersProblem.BAD_KEY)
+        except TransientError:
+            return OffersFailed(OffersProblem.TRANSIENT)
+        except KoalaError as exc:
+            return OffersFailed(OffersProblem.PROVIDER, exc.text)
+
+    @staticmethod
+    def in_stock(offers: list[CountryOffer], country: int | None) -> bool:
+        offer = prices.find(offers, country)
+        return offer is not None and offer.count > 0
+
+    async def countries(self, user_id: int, paying: PayingKey, key: str, service: str, *,
+                        sort: str, q: str, fresh: bool = False,
+                        ) -> CountryList | NoStock | NoCountryMatch | OffersFailed:
+        """The country menu: sorted by price (or stock with sort "s"), filtered by `q`;
+        unfiltered, "any country" and the user's default country come first."""
+        offers = await self.offers(key, service, fresh=fresh)
+        if isinstance(offers, OffersFailed):
+            return offers
+        stocked = prices.in_stock(offers)
+        if not stocked:
+            return NoStock()
+        ordered = prices.by_stock(stocked) if sort == "s" else prices.by_price(stocked)
+        async with self.db() as session:
+            users = UserRepo(session)
+            user = await users.get(user_id)
+            default = user.default_country if user is not None else None
+            favourite = service in await users.favourites(user_id)
+        anywhere: CountryOffer | None = None
+        if q:
+            items = [o for o in ordered if self.catalog.country_matches(o.country, q)]
+            if not items:
+                return NoCountryMatch()
+        else:
+            anywhere = prices.any_country(offers)
+            items = ([o for o in ordered if o.country == default]
+                     + [o for o in ordered if o.country != default])
+        return CountryList(items, anywhere, len(stocked), favourite, paying.currency)
+
+    async def pick_country(self, paying: PayingKey, key: str, service: str,
+                           country: int | None,
+                           ) -> SupplierChoice | GoConfirm | SoldOut | OffersFailed:
+        offers = await self.offers(key, service)
+        if isinstance(offers, OffersFailed):
+            return offers
+        offer = prices.find(offers, country)
+        if offer is None or offer.count <= 0:
+            return SoldOut()
+        providers = prices.stocked_providers(offer) if country is not None else []
+        if len(providers) > 1:
+            return SupplierChoice(offer.price, providers, paying.currency)
+        return GoConfirm(offers)
+
+    async def alternatives(self, paying: PayingKey, key: str, service: str,
+                           country: int | None, *,
+                           offers: list[CountryOffer] | None = None) -> Alternatives:
+        """Sold out in `country`: the cheapest others in stock (none for "any country":
+        it already means all of them)."""
+        if offers is None:
+            try:
+                offers = await self.prices.offers(key, service, fresh=True)
+            except KoalaError:
+                offers = []
+        others = [] if country is None else [
+            o for o in prices.by_price(prices.in_stock(offers)) if o.country != country]
+        return Alternatives(others, paying.currency)
+
+
+# --- the open buy menu -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MenuRow:
+    """The buy menu remembered for a private chat (whose id is the user's)."""
+
+    message_id: int | None
+    kind: str | None
+    at: datetime | None
+
+
+class MenuStore:
+    """Kept on the user's row, not in the FSM: with memory storage a restart forgets the
+    FSM, and a country typed into a country menu must still filter its countries."""
+
+    def __init__(self, db: SessionFactory) -> None:
+        self.db = db
+
+    async def get(self, user_id: int) -> MenuRow:
+        async with self.db() as session:
+            user = await UserRepo(session).get(user_id)
+        if user is None:
+            return MenuRow(None, None, None)
+        return MenuRow(user.menu_message_id, user.menu_kind, user.menu_at)
+
+    async def set(self, user_id: int, message_id: int | None, kind: str | None) -> None:
+        """Remember the open menu (None: there is none)."""
+        async with self.db() as session:
+            users = UserRepo(session)
+            user = await users.get(user_id)
+            if user is not None:
+                await users.set_menu(user, message_id, kind)
