@@ -9,6 +9,8 @@ import logging
 import re
 import traceback
 
+from storage.crypto import mask_key  # noqa: F401  (re-exported: its home is storage)
+
 # `api_key=...` in a URL or form, and `'api_key': '...'` / `"api_key":"..."` in a printed
 # dict or JSON body.
 _KEY_IN_URL = re.compile(r"""(api_key(?:=|['"]?\s*:\s*['"]?))[^&\s"'<>,}]+""", re.IGNORECASE)
@@ -22,13 +24,6 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, MASK)
     return text
-
-
-def mask_key(key: str) -> str:
-    """A recognisable but useless form of a key for showing to its owner."""
-    if len(key) <= 8:
-        return "•" * len(key)
-    return f"{key[:3]}…{key[-3:]}"
 
 
 class RedactingFilter(logging.Filter):
