@@ -38,6 +38,7 @@ from bot.koala import (
 )
 from bot.koala.client import STATUS_CANCEL, STATUS_COMPLETE, STATUS_RETRY
 from bot.money import money
+from bot.money_rules import Due, at_end
 from bot.notifier import ChatUnavailable, Notifier, is_permanent
 from bot.texts import Translator
 from bot.ui import cards
@@ -718,6 +719,6 @@ class ActivationManager:
             a = await ActivationRepo(session).get(activation_id)
         if a is None:
             return Result(Outcome.NOT_FOUND)
-        if ActivationState(a.state).has_code:
+        if at_end(a) is Due.COMPLETE_AT_END:
             return await self.complete(activation_id)
         return await self.cancel(activation_id, auto=True, expiring=True)

@@ -39,6 +39,7 @@ from bot.koala import (
     StatusResult,
 )
 from bot.koala.models import ActiveActivation
+from bot.money_rules import Due, due
 from storage.models import Activation
 from storage.repo import AccountRepo, ActivationRepo, CodeRepo
 from storage.states import ActivationState
@@ -108,9 +109,7 @@ def needs_work(a: Activation, seen: Observation, known: list[str], now: datetime
                end_margin: timedelta) -> bool:
     """False when an answer brings nothing new and no money rule is due: that is most
     activations on most ticks, and they then cost no query and no task."""
-    if a.ends_at - now <= end_margin:
-        return True
-    if a.cancel_requested and now >= a.cancel_at:
+    if due(a, now, end_margin=end_margin) is not Due.NOTHING:
         return True
     if seen.unknown:
         return True
@@ -468,13 +467,9 @@ class Poller:
             # Ended with no code. At its end, or after a cancel the user asked for, the
             # manager's own path settles it with the right words (it finds the provider
             # already closed it); otherwise the provider cancelled it by itself.
-            now = self.manager.clock()
-            if a.ends_at - now <= self.end_margin:
-                await self._money(activation_id, lambda: self.manager.finish_at_end(activation_id))
-                return
-            if a.cancel_requested and now >= a.cancel_at:
-                await self._money(activation_id,
-                                  lambda: self.manager.cancel(activation_id, auto=True))
+            rule = due(a, self.manager.clock(), end_margin=self.end_margin)
+            if rule is not Due.NOTHING:
+                await self._run_rule(activation_id, rule)
                 return
         if seen.codes and status.status == SmsStatus.OK:
             fresh = new_codes(known, seen.codes)
@@ -489,22 +484,22 @@ class Poller:
 
     async def _money_rules(self, activation_id: int) -> None:
         a, _ = await self._load(activation_id)
-        if a is None:
-            return
-        state = ActivationState(a.state)
-        if state.is_final:
+        if a is None or ActivationState(a.state).is_final:
             return
         pause = self._act_backoff.get(activation_id)
         if pause is not None and self.monotonic() < pause.next_try:
             return
-        now = self.manager.clock()
-        if a.ends_at - now <= self.end_margin:
-            # Near the end: refund it if no code came, complete it otherwise. Long past
-            # the end, the provider no longer knows it (NO_ACTIVATION): the manager then
-            # reads its final status, so nothing stays "active" for ever.
+        await self._run_rule(activation_id,
+                             due(a, self.manager.clock(), end_margin=self.end_margin))
+
+    async def _run_rule(self, activation_id: int, rule: Due) -> None:
+        """Run the manager action a money rule asks for. Near the end: refund it if no code
+        came, complete it otherwise. Long past the end, the provider no longer knows it
+        (NO_ACTIVATION): the manager then reads its final status, so nothing stays
+        "active" for ever."""
+        if rule in {Due.COMPLETE_AT_END, Due.REFUND_AT_END}:
             await self._money(activation_id, lambda: self.manager.finish_at_end(activation_id))
-            return
-        if state == ActivationState.WAITING and a.cancel_requested and now >= a.cancel_at:
+        elif rule is Due.CANCEL:
             await self._money(activation_id, lambda: self.manager.cancel(activation_id, auto=True))
 
     async def _money(self, activation_id: int,
