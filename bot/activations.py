@@ -1,169 +1,42 @@
-"""The money core: buying, cancelling, completing, recording and delivering codes.
+"""The money operations: cancelling, another code, completing, finishing at the end, and
+finding out how an activation the provider no longer knows has ended.
 
 Handlers (button presses) and the poller (provider answers) both act through this class;
-a lock per activation keeps a press and a poll answer from racing.
+a lock per activation keeps a press and a poll answer from racing. Buying is in
+bot/buying.py, cards in bot/card_publisher.py, code delivery in bot/outbox.py; the shared
+part (locks, records, what the poller reports) in bot/activation_core.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import enum
 import logging
-from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aiogram.types import InlineKeyboardMarkup
-
-from bot.buying import RECONCILE_DELAY, Buyer
+from bot.activation_core import UNREADABLE_KEY_GRACE, ActivationCore
+from bot.activation_core import Outcome as Outcome  # re-exported: handlers, poller
+from bot.activation_core import Result as Result
 from bot.buying import PurchaseLost as PurchaseLost  # re-exported: handlers catch it
 from bot.buying import PurchasePending as PurchasePending
-from bot.card_publisher import CardPublisher
-from bot.catalog import Catalog
-from bot.intents import INTENT_WINDOW, IntentSettler
 from bot.koala import (
     BadAction,
     BadStatus,
     EarlyCancelDenied,
-    KoalaClient,
     KoalaError,
     NoActivation,
-    Purchase,
     SmsStatus,
-    StatusResult,
     TransientError,
 )
 from bot.koala.client import STATUS_CANCEL, STATUS_COMPLETE, STATUS_RETRY
 from bot.money_rules import Due, at_end
-from bot.notifier import Notifier
-from bot.outbox import Outbox
-from storage.crypto import KeyBox
-from storage.db import SessionFactory
-from storage.models import Account, Activation, PurchaseIntent, utcnow
-from storage.repo import (
-    AccountRepo,
-    ActivationRepo,
-    CodeRepo,
-)
+from storage.models import Activation
+from storage.repo import ActivationRepo, CodeRepo
 from storage.states import ActivationState
 
 log = logging.getLogger(__name__)
 
-# An activation whose key is unreadable is closed on our side this long after its end:
-# the provider has ended and refunded it by then, but cannot be asked to confirm.
-UNREADABLE_KEY_GRACE = timedelta(minutes=10)
 
-
-class Outcome(enum.Enum):
-    DONE = "done"  # the provider confirmed
-    SCHEDULED = "scheduled"  # cancel remembered until the window opens
-    HAS_CODE = "has_code"
-    NO_CODE = "no_code"
-    UNAVAILABLE = "unavailable"  # e.g. another code is not possible for this number
-    FINAL = "final"  # already over
-    NOT_FOUND = "not_found"
-    REFUSED = "refused"  # the provider said no; `text` says why
-    TRANSIENT = "transient"  # the provider did not answer; nothing changed
-    # The provider no longer knows the activation (NO_ACTIVATION); looked up:
-    GONE_COMPLETED = "gone_completed"  # it had been completed on the provider's side
-    UNKNOWN = "unknown"  # nothing says how it ended: neither refunded nor completed
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    outcome: Outcome
-    activation: Activation | None = None
-    text: str = ""
-
-
-class ActivationManager:
-    def __init__(self, *, db: SessionFactory, keybox: KeyBox, koala: KoalaClient,
-                 catalog: Catalog, notifier: Notifier,
-                 clock: Callable[[], datetime] = utcnow,
-                 reconcile_delay: float = RECONCILE_DELAY,
-                 intent_window: float = INTENT_WINDOW) -> None:
-        self.db = db
-        self.keybox = keybox
-        self.koala = koala
-        self.catalog = catalog
-        self.notifier = notifier
-        self.clock = clock
-        self._locks: dict[int, asyncio.Lock] = {}
-        self.cards = CardPublisher(db=db, catalog=catalog, notifier=notifier, clock=clock)
-        self.outbox = Outbox(db=db, catalog=catalog, notifier=notifier,
-                             card_publisher=self.cards, lock=self.lock)
-        self.intents = IntentSettler(self, window=intent_window)
-        self.buying = Buyer(db=db, keybox=keybox, koala=koala, clock=clock,
-                            intents=self.intents, reconcile_delay=reconcile_delay)
-
-    def lock(self, activation_id: int) -> asyncio.Lock:
-        lock = self._locks.get(activation_id)
-        if lock is None:
-            lock = self._locks[activation_id] = asyncio.Lock()
-        return lock
-
-    def _forget_lock(self, activation_id: int) -> None:
-        lock = self._locks.get(activation_id)
-        if lock is not None and not lock.locked():
-            del self._locks[activation_id]
-
-    def api_key(self, account: Account) -> str:
-        return self.keybox.decrypt(account.key_encrypted)
-
-    async def learn_currency(self, account_id: int, currency: int | None) -> None:
-        await self.buying.learn_currency(account_id, currency)
-
-    # --- buying (bot/buying.py) ------------------------------------------------------
-
-    async def purchase(self, *, account: Account, chat_id: int, buyer_id: int, service: str,
-                       country: int | None, max_price: float | None,
-                       provider_id: int | None = None,
-                       menu_message_id: int | None = None) -> Activation:
-        """Buy with getNumberV2 (once: never retried) and store the activation. Raises the
-        provider's error untouched (nothing was bought) or PurchasePending (lost answer)."""
-        return await self.buying.purchase(
-            account=account, chat_id=chat_id, buyer_id=buyer_id, service=service,
-            country=country, max_price=max_price, provider_id=provider_id,
-            menu_message_id=menu_message_id)
-
-    async def store_purchase(self, intent: PurchaseIntent, purchase: Purchase) -> Activation:
-        return await self.buying.store_purchase(intent, purchase)
-
-    # --- cards (bot/card_publisher.py) ---------------------------------------------
-
-    async def render(self, a: Activation, *,
-                     note: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
-        return await self.cards.render(a, note=note)
-
-    async def send_card(self, a: Activation, *, reply_to: int | None = None,
-                        note: str | None = None) -> Activation:
-        return await self.cards.send_card(a, reply_to=reply_to, note=note)
-
-    async def refresh_card(self, a: Activation, *, note: str | None = None) -> None:
-        await self.cards.refresh_card(a, note=note)
-
-    async def _notice(self, a: Activation, key: str) -> None:
-        await self.cards.notice(a, key)
-
-    # --- actions -------------------------------------------------------------------
-
-    async def _load(self, activation_id: int) -> tuple[Activation | None, str | None]:
-        async with self.db() as session:
-            a = await ActivationRepo(session).get(activation_id)
-            if a is None:
-                return None, None
-            accounts = AccountRepo(session, self.keybox)
-            return a, accounts.usable_key(await accounts.get(a.account_id))
-
-    async def _move(self, a: Activation, target: ActivationState, **changes: object) -> Activation:
-        async with self.db() as session:
-            fresh = await ActivationRepo(session).get(a.id or 0)
-            assert fresh is not None
-            for name, value in changes.items():
-                setattr(fresh, name, value)
-            return await ActivationRepo(session).move(fresh, target)
-
+class ActivationManager(ActivationCore):
     async def cancel(self, activation_id: int, *, auto: bool = False,
                      expiring: bool = False) -> Result:
         """Cancel (setStatus 8). Too early: remembered and done by the poller later."""
@@ -385,46 +258,6 @@ class ActivationManager:
         self._forget_lock(activation_id)
         return Result(Outcome.DONE, a)
 
-    # --- what the poller reports ---------------------------------------------------
-
-    async def apply_status(self, activation_id: int, status: StatusResult,
-                           *, can_get_another_sms: bool | None = None) -> None:
-        """Bring our record in line with the provider's view of one activation."""
-        async with self.lock(activation_id):
-            a, _ = await self._load(activation_id)
-            if a is None or ActivationState(a.state).is_final:
-                return
-            if can_get_another_sms is not None and can_get_another_sms != a.can_get_another_sms:
-                a = await self._move(a, ActivationState(a.state),
-                                     can_get_another_sms=can_get_another_sms)
-            if status.status == SmsStatus.OK and status.code:
-                await self._record_and_deliver(a, status.code, status.text)
-            elif status.status == SmsStatus.WAIT_RESEND and not a.resend_requested:
-                a = await self._move(a, ActivationState(a.state), resend_requested=True)
-                await self.refresh_card(a)
-            elif status.status == SmsStatus.CANCEL:
-                a = await self._move(a, ActivationState.PROVIDER_CANCELLED)
-                await self.refresh_card(a)
-                await self._notice(a, "act.notice.provider_cancelled")
-            # WAIT_CODE and WAIT_RETRY:<old code> bring nothing new.
-
-    async def _record_and_deliver(self, a: Activation, code: str, text: str | None) -> None:
-        """Store a new code first, then move the state, then send it (called under lock)."""
-        assert a.id is not None
-        row = await self.outbox.store(a, code, text)
-        if row is None:
-            return
-        dropped_cancel = a.cancel_requested
-        if ActivationState(a.state) in {ActivationState.WAITING, ActivationState.RETRY}:
-            a = await self._move(a, ActivationState.RECEIVED, cancel_requested=False,
-                                 resend_requested=False)
-        # Why a number due to be cancelled was kept goes on its card, not in one more message.
-        await self.refresh_card(a, note="act.notice.cancel_dropped" if dropped_cancel else None)
-        await self.outbox.deliver(a, row)
-
-    async def deliver_pending(self) -> int:
-        """Send codes stored but not delivered (bot/outbox.py)."""
-        return await self.outbox.deliver_pending()
 
     async def finish_at_end(self, activation_id: int) -> Result:
         """The activation's end is near: refund it if no code came, else complete it."""
@@ -435,3 +268,4 @@ class ActivationManager:
         if at_end(a) is Due.COMPLETE_AT_END:
             return await self.complete(activation_id)
         return await self.cancel(activation_id, auto=True, expiring=True)
+

@@ -40,8 +40,8 @@ from bot.koala import (
 )
 from bot.koala.models import ActiveActivation
 from bot.money_rules import Due, due
+from bot.observations import Observation, needs_work, new_codes, observation_from_row
 from storage.models import Activation
-from storage.repo import AccountRepo, ActivationRepo, CodeRepo
 from storage.states import ActivationState
 
 log = logging.getLogger(__name__)
@@ -71,61 +71,6 @@ class _Backoff:
     failures: int = 0
     next_try: float = 0.0  # Poller.monotonic time
     reported: bool = False  # a long pause was logged once, not every tick
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What the provider said about one activation in this tick."""
-
-    status: StatusResult | None  # None: the provider did not say (fault, or unknown)
-    codes: tuple[str, ...] = ()  # every code the list shows, oldest first
-    can_get_another_sms: bool | None = None
-    unknown: bool = False  # the provider answered NO_ACTIVATION
-
-
-def observation_from_row(row: ActiveActivation) -> Observation:
-    """A getActiveActivations row as a status. In RETRY the row may still show the old
-    code: the manager records a code only when it differs from the last one it has."""
-    if row.code:
-        status = StatusResult(SmsStatus.OK, row.code, row.text)
-    else:
-        status = StatusResult(SmsStatus.WAIT_CODE)
-    return Observation(status, codes=row.codes, can_get_another_sms=row.can_get_another_sms)
-
-
-def new_codes(known: list[str], shown: tuple[str, ...]) -> list[str]:
-    """Codes of `shown` (the provider's list, oldest first) that we have not recorded.
-
-    When the list repeats what we know as its beginning, the rest is new; otherwise only
-    its last code can be trusted (the manager drops it if it equals our last one)."""
-    if not shown:
-        return []
-    if len(shown) >= len(known) and list(shown[: len(known)]) == known:
-        return list(shown[len(known):])
-    return [shown[-1]]
-
-
-def needs_work(a: Activation, seen: Observation, known: list[str], now: datetime,
-               end_margin: timedelta) -> bool:
-    """False when an answer brings nothing new and no money rule is due: that is most
-    activations on most ticks, and they then cost no query and no task."""
-    if due(a, now, end_margin=end_margin) is not Due.NOTHING:
-        return True
-    if seen.unknown:
-        return True
-    status = seen.status
-    if status is None or status.status == SmsStatus.WAIT_RETRY:
-        return False
-    flag_changed = (seen.can_get_another_sms is not None
-                    and seen.can_get_another_sms != a.can_get_another_sms)
-    if status.status == SmsStatus.WAIT_CODE:
-        return flag_changed
-    if status.status == SmsStatus.OK:
-        shown = seen.codes or ((status.code,) if status.code else ())
-        return bool(new_codes(known, shown)) or flag_changed
-    if status.status == SmsStatus.WAIT_RESEND:
-        return not a.resend_requested
-    return True  # CANCEL, or a status we did not expect: let the manager look
 
 
 class Poller:
@@ -232,15 +177,12 @@ class Poller:
             self._pending_task = self._spawn(self.manager.deliver_pending(), "deliver pending")
         card_refresh.start_due(self.manager)  # time left on cards, on its own schedule
         await self.manager.intents.settle_open()  # purchases whose answer was lost
-        async with self.manager.db() as session:
-            active = await ActivationRepo(session).active()
-            codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)
-            self._known = {i: [c.code for c in rows] for i, rows in codes.items()}
-            if now - self._last_forget >= FORGET_RETIRED_EVERY:
-                self._last_forget = now
-                wiped = await AccountRepo(session, self.manager.keybox).forget_idle_retired()
-                if wiped:
-                    log.info("forgot the keys of %d retired accounts", wiped)
+        active, self._known = await self.manager.running()
+        if now - self._last_forget >= FORGET_RETIRED_EVERY:
+            self._last_forget = now
+            wiped = await self.manager.forget_idle_retired()
+            if wiped:
+                log.info("forgot the keys of %d retired accounts", wiped)
         by_account: dict[int, list[Activation]] = {}
         for a in active:
             by_account.setdefault(a.account_id, []).append(a)
@@ -318,14 +260,9 @@ class Poller:
         if state is not None and state.failures:
             log.info("account %s answers again", account_id)
 
-    async def _account_key(self, account_id: int) -> str | None:
-        async with self.manager.db() as session:
-            accounts = AccountRepo(session, self.manager.keybox)
-            return accounts.usable_key(await accounts.get(account_id))
-
     async def _poll_account(self, account_id: int, acts: list[Activation]) -> None:
         started = self.monotonic()
-        key = await self._account_key(account_id)
+        key = await self.manager.usable_key(account_id)
         if key is None:
             # Nothing can be asked without the key; the money rules still run on our data
             # (the manager refuses provider calls and the activation waits for its end).
@@ -335,13 +272,13 @@ class Poller:
                 log.warning("account %s has no usable key; its activations wait", account_id)
             self._dispatch(acts, {})  # the end-of-life rule still closes them in time
             return
-        koala = self.manager.koala
+        manager = self.manager
         observed: dict[int, Observation] = {}
         by_provider_id = {a.provider_id: a for a in acts}
-        if koala.has_active_list:
+        if manager.has_active_list:
             try:
                 rows: list[ActiveActivation] = await asyncio.wait_for(
-                    self._request(lambda: koala.get_active_activations(key)),
+                    self._request(lambda: manager.list_active(key)),
                     timeout=self._request_budget())
             except BadKey:
                 rejected = await self._key_rejected(key)
@@ -391,9 +328,9 @@ class Poller:
     async def _key_rejected(self, key: str) -> bool | None:
         """Asks again (getBalance) before believing a rejected key: one spurious NO_KEY
         must not stop an account's polls for minutes. None: no answer either way."""
-        koala = self.manager.koala
+        manager = self.manager
         try:
-            await asyncio.wait_for(self._request(lambda: koala.get_balance(key)),
+            await asyncio.wait_for(self._request(lambda: manager.balance(key)),
                                    timeout=self._request_budget())
         except BadKey:
             return True
@@ -406,10 +343,10 @@ class Poller:
         return max(10.0, self.interval * 5)
 
     async def _status(self, key: str, a: Activation) -> Observation:
-        koala = self.manager.koala
+        manager = self.manager
         try:
             status: StatusResult = await asyncio.wait_for(
-                self._request(lambda: koala.get_status_v2(key, a.provider_id)),
+                self._request(lambda: manager.status(key, a.provider_id)),
                 timeout=self._request_budget())
         except NoActivation:
             return Observation(None, unknown=True)
@@ -450,17 +387,11 @@ class Poller:
             return
         await self._money(activation_id, lambda: self.manager.look_up(activation_id))
 
-    async def _load(self, activation_id: int) -> tuple[Activation | None, list[str]]:
-        async with self.manager.db() as session:
-            a = await ActivationRepo(session).get(activation_id)
-            codes = await CodeRepo(session).for_activation(activation_id)
-        return a, [c.code for c in codes]
-
     async def _apply(self, activation_id: int, seen: Observation) -> None:
         status = seen.status
         if status is None:
             return
-        a, known = await self._load(activation_id)
+        a, known = await self.manager.with_codes(activation_id)
         if a is None or ActivationState(a.state).is_final:
             return
         if status.status == SmsStatus.CANCEL and not ActivationState(a.state).has_code:
@@ -483,7 +414,7 @@ class Poller:
                                         can_get_another_sms=seen.can_get_another_sms)
 
     async def _money_rules(self, activation_id: int) -> None:
-        a, _ = await self._load(activation_id)
+        a, _ = await self.manager.with_codes(activation_id)
         if a is None or ActivationState(a.state).is_final:
             return
         pause = self._act_backoff.get(activation_id)

@@ -13,7 +13,8 @@ from bot.activations import ActivationManager
 from bot.app import App
 from bot.koala import SmsStatus, StatusResult, TransientError
 from bot.koala.models import ActiveActivation
-from bot.poller import Observation, Poller, needs_work, new_codes, observation_from_row
+from bot.observations import Observation, needs_work, new_codes, observation_from_row
+from bot.poller import Poller
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.models import Activation, utcnow
