@@ -8,9 +8,6 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-
-from storage.crypto import mask_key  # noqa: F401  (re-exported: its home is storage)
-
 # `api_key=...` in a URL or form, and `'api_key': '...'` / `"api_key":"..."` in a printed
 # dict or JSON body.
 _KEY_IN_URL = re.compile(r"""(api_key(?:=|['"]?\s*:\s*['"]?))[^&\s"'<>,}]+""", re.IGNORECASE)

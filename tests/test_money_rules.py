@@ -17,7 +17,7 @@ MARGIN = timedelta(seconds=15)
 def activation(state: ActivationState, *, ends_in: float = 600, cancel_in: float = -1,
                cancel_requested: bool = False) -> Activation:
     return Activation(provider_id=1, account_id=1, chat_id=1, buyer_id=1, service="tg",
-                      country=0, phone="79990000000", cost=1.0, state=state.value,
+                      country=0, phone="79990000000", cost=1.0, state=state,
                       bought_at=NOW, cancel_at=NOW + timedelta(seconds=cancel_in),
                       ends_at=NOW + timedelta(seconds=ends_in),
                       cancel_requested=cancel_requested)
