@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+
 # `api_key=...` in a URL or form, and `'api_key': '...'` / `"api_key":"..."` in a printed
 # dict or JSON body.
 _KEY_IN_URL = re.compile(r"""(api_key(?:=|['"]?\s*:\s*['"]?))[^&\s"'<>,}]+""", re.IGNORECASE)
