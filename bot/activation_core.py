@@ -81,11 +81,14 @@ class ActivationCore:
         self.notifier = notifier
         self.clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
-        self.cards = CardPublisher(db=db, catalog=catalog, notifier=notifier, clock=clock)
+        # The parts read the manager's clock when they need it: tests (and a bench) replace
+        # `manager.clock` to travel in time.
+        self.cards = CardPublisher(db=db, catalog=catalog, notifier=notifier,
+                                   clock=lambda: self.clock())
         self.outbox = Outbox(db=db, catalog=catalog, notifier=notifier,
                              card_publisher=self.cards, lock=self.lock)
         self.intents = IntentSettler(self, window=intent_window)
-        self.buying = Buyer(db=db, keybox=keybox, koala=koala, clock=clock,
+        self.buying = Buyer(db=db, keybox=keybox, koala=koala, clock=lambda: self.clock(),
                             intents=self.intents, reconcile_delay=reconcile_delay)
 
     def lock(self, activation_id: int) -> asyncio.Lock:
