@@ -19,8 +19,8 @@ from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.models import Activation, utcnow
 from tests.conftest import Person
+from tests.helpers import BOB_KEY, buy, code_messages, is_code, set_key, within
 from tests.helpers_time import ticks
-from tests.test_e2e_codes import BOB_KEY, buy, code_messages, is_code, set_key, within
 
 
 def row(*codes: str) -> ActiveActivation:
