@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.app import App
-from bot.poller import MAX_BACKOFF
+from bot.poll_accounts import MAX_BACKOFF
 from bot.sandbox.provider import ProviderSandbox
 from storage.repo import ActivationRepo
 from storage.states import ActivationState

@@ -200,7 +200,7 @@ async def test_codes_stored_while_the_chat_was_unreachable_are_sent_later(
 
 
 def test_the_backoff_is_capped_and_never_overflows() -> None:
-    from bot.poller import MAX_BACKOFF
+    from bot.poll_accounts import MAX_BACKOFF
 
     poller = Poller(manager=cast(ActivationManager, object()), interval=2.0)
     delays = []
