@@ -53,8 +53,7 @@ from typing import Any
 import aiohttp
 
 from bench.emulators import TOKEN
-from bot.redact import mask_key
-from storage.crypto import KeyBox
+from storage.crypto import KeyBox, mask_key
 from storage.db import create_engine, migrate, session_factory
 from storage.models import Account, Activation, User
 from storage.states import ActivationState

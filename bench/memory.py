@@ -37,6 +37,7 @@ async def measure(users: int) -> None:
     tg = TelegramEmulator(token=TOKEN)
     await provider.start()
     await tg.start()
+    assert tg.url is not None  # the emulator is started
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "BOT_TOKEN": TOKEN, "SECRET_KEY": "bench-secret-0123456789",
                "KOALA_API_URL": f"{provider.base_url}{ENDPOINT_PATH}",

@@ -139,7 +139,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     metrics = Metrics()
     koala.observe = metrics.observe_provider
     poller.observe_tick = metrics.observe_tick
-    manager.code_delivered = metrics.code_delivered
+    manager.outbox.code_delivered = metrics.code_delivered
     bot.session.middleware(RetryAfterCounter(metrics))
     dp["ops"] = OpsService(db, metrics, frozenset(settings.ADMIN_IDS))  # for /stats
     dp.update.outer_middleware(UpdateMetrics(metrics))  # first: counts what context times

@@ -54,7 +54,7 @@ from storage.repo import (
 )
 
 if TYPE_CHECKING:
-    from bot.activations import ActivationManager
+    from bot.activation_core import ActivationCore
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class Found:
 
 
 class IntentSettler:
-    def __init__(self, manager: ActivationManager, *, window: float = INTENT_WINDOW) -> None:
+    def __init__(self, manager: ActivationCore, *, window: float = INTENT_WINDOW) -> None:
         self.manager = manager
         self.window = window
         # Intents whose purchase request is still in flight in this process: their

@@ -22,7 +22,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,105 +30,25 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import card_refresh
 from bot.activations import ActivationManager, Outcome, Result
 from bot.koala import (
-    BadAction,
-    BadKey,
-    KoalaError,
-    NoActivation,
     SmsStatus,
     StatusResult,
 )
-from bot.koala.models import ActiveActivation
+from bot.money_rules import Due, due
+from bot.observations import Observation, needs_work, new_codes
+from bot.poll_accounts import AccountPolling, _Backoff
 from storage.models import Activation
-from storage.repo import AccountRepo, ActivationRepo, CodeRepo
 from storage.states import ActivationState
 
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_REQUESTS = 8  # provider requests in flight at once, over all accounts
 MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages included)
-# Seconds between tries of an account that keeps failing. Short on purpose: once the
-# provider answers again a code must show up within ~15 s (this, a tick, one request),
-# and one request per account every 10 s is still polite.
-MAX_BACKOFF = 10.0
 MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
-BAD_KEY_PAUSE = 600.0  # a key rejected twice (list, then balance) is not polled before this
 FORGET_RETIRED_EVERY = 60.0
 JOB_ID = "koalabot-poll"
 
 
-@dataclass(frozen=True, slots=True)
-class AccountPause:
-    """Why and for how long an account is not polled (for logs, tests and inspection)."""
-
-    failures: int
-    retry_in: float  # seconds until the next try
-
-
-@dataclass(slots=True)
-class _Backoff:
-    failures: int = 0
-    next_try: float = 0.0  # Poller.monotonic time
-    reported: bool = False  # a long pause was logged once, not every tick
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What the provider said about one activation in this tick."""
-
-    status: StatusResult | None  # None: the provider did not say (fault, or unknown)
-    codes: tuple[str, ...] = ()  # every code the list shows, oldest first
-    can_get_another_sms: bool | None = None
-    unknown: bool = False  # the provider answered NO_ACTIVATION
-
-
-def observation_from_row(row: ActiveActivation) -> Observation:
-    """A getActiveActivations row as a status. In RETRY the row may still show the old
-    code: the manager records a code only when it differs from the last one it has."""
-    if row.code:
-        status = StatusResult(SmsStatus.OK, row.code, row.text)
-    else:
-        status = StatusResult(SmsStatus.WAIT_CODE)
-    return Observation(status, codes=row.codes, can_get_another_sms=row.can_get_another_sms)
-
-
-def new_codes(known: list[str], shown: tuple[str, ...]) -> list[str]:
-    """Codes of `shown` (the provider's list, oldest first) that we have not recorded.
-
-    When the list repeats what we know as its beginning, the rest is new; otherwise only
-    its last code can be trusted (the manager drops it if it equals our last one)."""
-    if not shown:
-        return []
-    if len(shown) >= len(known) and list(shown[: len(known)]) == known:
-        return list(shown[len(known):])
-    return [shown[-1]]
-
-
-def needs_work(a: Activation, seen: Observation, known: list[str], now: datetime,
-               end_margin: timedelta) -> bool:
-    """False when an answer brings nothing new and no money rule is due: that is most
-    activations on most ticks, and they then cost no query and no task."""
-    if a.ends_at - now <= end_margin:
-        return True
-    if a.cancel_requested and now >= a.cancel_at:
-        return True
-    if seen.unknown:
-        return True
-    status = seen.status
-    if status is None or status.status == SmsStatus.WAIT_RETRY:
-        return False
-    flag_changed = (seen.can_get_another_sms is not None
-                    and seen.can_get_another_sms != a.can_get_another_sms)
-    if status.status == SmsStatus.WAIT_CODE:
-        return flag_changed
-    if status.status == SmsStatus.OK:
-        shown = seen.codes or ((status.code,) if status.code else ())
-        return bool(new_codes(known, shown)) or flag_changed
-    if status.status == SmsStatus.WAIT_RESEND:
-        return not a.resend_requested
-    return True  # CANCEL, or a status we did not expect: let the manager look
-
-
-class Poller:
+class Poller(AccountPolling):
     def __init__(self, *, manager: ActivationManager, interval: float,
                  request_limit: int = MAX_PARALLEL_REQUESTS,
                  work_limit: int = MAX_PARALLEL_WORK) -> None:
@@ -236,15 +155,12 @@ class Poller:
             self._pending_task = self._spawn(self.manager.deliver_pending(), "deliver pending")
         card_refresh.start_due(self.manager)  # time left on cards, on its own schedule
         await self.manager.intents.settle_open()  # purchases whose answer was lost
-        async with self.manager.db() as session:
-            active = await ActivationRepo(session).active()
-            codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)
-            self._known = {i: [c.code for c in rows] for i, rows in codes.items()}
-            if now - self._last_forget >= FORGET_RETIRED_EVERY:
-                self._last_forget = now
-                wiped = await AccountRepo(session, self.manager.keybox).forget_idle_retired()
-                if wiped:
-                    log.info("forgot the keys of %d retired accounts", wiped)
+        active, self._known = await self.manager.running()
+        if now - self._last_forget >= FORGET_RETIRED_EVERY:
+            self._last_forget = now
+            wiped = await self.manager.forget_idle_retired()
+            if wiped:
+                log.info("forgot the keys of %d retired accounts", wiped)
         by_account: dict[int, list[Activation]] = {}
         for a in active:
             by_account.setdefault(a.account_id, []).append(a)
@@ -293,136 +209,6 @@ class Poller:
 
     # --- asking the provider -------------------------------------------------------
 
-    async def _request(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        async with self._request_slots:
-            return await call()
-
-    def _failed(self, account_id: int, *, pause: float | None = None,
-                since: float | None = None) -> _Backoff:
-        """Back off after a failed round. `since` (when the round began) counts a round
-        that hung until its time-out as part of the pause, so a provider that recovers
-        meanwhile is asked again soon."""
-        state = self._backoff.setdefault(account_id, _Backoff())
-        state.failures += 1
-        # The exponent is bounded: a float overflows after ~1000 doublings.
-        delay = pause if pause is not None else min(
-            self.interval * 2 ** min(state.failures, 16), max(MAX_BACKOFF, self.interval))
-        state.next_try = (self.monotonic() if since is None else since) + delay
-        return state
-
-    def account_pause(self, account_id: int) -> AccountPause | None:
-        """The account's current pause, or None when it is polled every tick."""
-        state = self._backoff.get(account_id)
-        if state is None:
-            return None
-        return AccountPause(state.failures, max(0.0, state.next_try - self.monotonic()))
-
-    def _succeeded(self, account_id: int) -> None:
-        state = self._backoff.pop(account_id, None)
-        if state is not None and state.failures:
-            log.info("account %s answers again", account_id)
-
-    async def _account_key(self, account_id: int) -> str | None:
-        async with self.manager.db() as session:
-            accounts = AccountRepo(session, self.manager.keybox)
-            return accounts.usable_key(await accounts.get(account_id))
-
-    async def _poll_account(self, account_id: int, acts: list[Activation]) -> None:
-        started = self.monotonic()
-        key = await self._account_key(account_id)
-        if key is None:
-            # Nothing can be asked without the key; the money rules still run on our data
-            # (the manager refuses provider calls and the activation waits for its end).
-            state = self._failed(account_id, pause=BAD_KEY_PAUSE)
-            if not state.reported:
-                state.reported = True
-                log.warning("account %s has no usable key; its activations wait", account_id)
-            self._dispatch(acts, {})  # the end-of-life rule still closes them in time
-            return
-        koala = self.manager.koala
-        observed: dict[int, Observation] = {}
-        by_provider_id = {a.provider_id: a for a in acts}
-        if koala.has_active_list:
-            try:
-                rows: list[ActiveActivation] = await asyncio.wait_for(
-                    self._request(lambda: koala.get_active_activations(key)),
-                    timeout=self._request_budget())
-            except BadKey:
-                rejected = await self._key_rejected(key)
-                if rejected is None:  # can't tell now: an ordinary failure
-                    self._failed(account_id, since=started)
-                    self._dispatch(acts, {})
-                    return
-                if rejected:
-                    state = self._failed(account_id, pause=BAD_KEY_PAUSE)
-                    if not state.reported:
-                        state.reported = True
-                        log.warning("account %s: the provider rejects its key; pausing "
-                                    "its polls", account_id)
-                    self._dispatch(acts, {})  # the money rules still run during the pause
-                    return
-                # One wrong NO_KEY: the statuses are asked one by one below this tick.
-                log.info("account %s: NO_KEY from the list, but the key works", account_id)
-            except BadAction:
-                pass  # the client remembered it; statuses are checked one by one below
-            except (KoalaError, TimeoutError) as exc:
-                state = self._failed(account_id, since=started)
-                log.info("account %s: activation list failed (%s); next try in %.1fs",
-                         account_id, getattr(exc, "text", "time-out"),
-                         state.next_try - self.monotonic())
-                self._dispatch(acts, {})
-                return
-            else:
-                for row in rows:
-                    if row.currency is not None:
-                        await self.manager.learn_currency(account_id, row.currency)
-                    a = by_provider_id.get(row.activation_id)
-                    if a is not None and a.id is not None:
-                        observed[a.id] = observation_from_row(row)
-        missing = [a for a in acts if a.id not in observed]
-        if missing:
-            results = await asyncio.gather(*(self._status(key, a) for a in missing))
-            for a, seen in zip(missing, results, strict=True):
-                assert a.id is not None
-                observed[a.id] = seen
-            if all(seen.status is None and not seen.unknown for seen in results):
-                self._failed(account_id, since=started)  # the provider did not answer at all
-                self._dispatch(acts, observed)
-                return
-        self._succeeded(account_id)
-        self._dispatch(acts, observed)
-
-    async def _key_rejected(self, key: str) -> bool | None:
-        """Asks again (getBalance) before believing a rejected key: one spurious NO_KEY
-        must not stop an account's polls for minutes. None: no answer either way."""
-        koala = self.manager.koala
-        try:
-            await asyncio.wait_for(self._request(lambda: koala.get_balance(key)),
-                                   timeout=self._request_budget())
-        except BadKey:
-            return True
-        except (KoalaError, TimeoutError):
-            return None
-        return False
-
-    def _request_budget(self) -> float:
-        # A request is bounded; the client's own time-out and retries may be longer.
-        return max(10.0, self.interval * 5)
-
-    async def _status(self, key: str, a: Activation) -> Observation:
-        koala = self.manager.koala
-        try:
-            status: StatusResult = await asyncio.wait_for(
-                self._request(lambda: koala.get_status_v2(key, a.provider_id)),
-                timeout=self._request_budget())
-        except NoActivation:
-            return Observation(None, unknown=True)
-        except (KoalaError, TimeoutError) as exc:
-            log.info("status of activation %s not known this tick: %s", a.id,
-                     getattr(exc, "text", "time-out"))
-            return Observation(None)
-        return Observation(status)
-
     # --- acting on the answers -------------------------------------------------------
 
     def _dispatch(self, acts: list[Activation], observed: dict[int, Observation]) -> None:
@@ -454,30 +240,20 @@ class Poller:
             return
         await self._money(activation_id, lambda: self.manager.look_up(activation_id))
 
-    async def _load(self, activation_id: int) -> tuple[Activation | None, list[str]]:
-        async with self.manager.db() as session:
-            a = await ActivationRepo(session).get(activation_id)
-            codes = await CodeRepo(session).for_activation(activation_id)
-        return a, [c.code for c in codes]
-
     async def _apply(self, activation_id: int, seen: Observation) -> None:
         status = seen.status
         if status is None:
             return
-        a, known = await self._load(activation_id)
+        a, known = await self.manager.with_codes(activation_id)
         if a is None or ActivationState(a.state).is_final:
             return
         if status.status == SmsStatus.CANCEL and not ActivationState(a.state).has_code:
             # Ended with no code. At its end, or after a cancel the user asked for, the
             # manager's own path settles it with the right words (it finds the provider
             # already closed it); otherwise the provider cancelled it by itself.
-            now = self.manager.clock()
-            if a.ends_at - now <= self.end_margin:
-                await self._money(activation_id, lambda: self.manager.finish_at_end(activation_id))
-                return
-            if a.cancel_requested and now >= a.cancel_at:
-                await self._money(activation_id,
-                                  lambda: self.manager.cancel(activation_id, auto=True))
+            rule = due(a, self.manager.clock(), end_margin=self.end_margin)
+            if rule is not Due.NOTHING:
+                await self._run_rule(activation_id, rule)
                 return
         if seen.codes and status.status == SmsStatus.OK:
             fresh = new_codes(known, seen.codes)
@@ -491,23 +267,23 @@ class Poller:
                                         can_get_another_sms=seen.can_get_another_sms)
 
     async def _money_rules(self, activation_id: int) -> None:
-        a, _ = await self._load(activation_id)
-        if a is None:
-            return
-        state = ActivationState(a.state)
-        if state.is_final:
+        a, _ = await self.manager.with_codes(activation_id)
+        if a is None or ActivationState(a.state).is_final:
             return
         pause = self._act_backoff.get(activation_id)
         if pause is not None and self.monotonic() < pause.next_try:
             return
-        now = self.manager.clock()
-        if a.ends_at - now <= self.end_margin:
-            # Near the end: refund it if no code came, complete it otherwise. Long past
-            # the end, the provider no longer knows it (NO_ACTIVATION): the manager then
-            # reads its final status, so nothing stays "active" for ever.
+        await self._run_rule(activation_id,
+                             due(a, self.manager.clock(), end_margin=self.end_margin))
+
+    async def _run_rule(self, activation_id: int, rule: Due) -> None:
+        """Run the manager action a money rule asks for. Near the end: refund it if no code
+        came, complete it otherwise. Long past the end, the provider no longer knows it
+        (NO_ACTIVATION): the manager then reads its final status, so nothing stays
+        "active" for ever."""
+        if rule in {Due.COMPLETE_AT_END, Due.REFUND_AT_END}:
             await self._money(activation_id, lambda: self.manager.finish_at_end(activation_id))
-            return
-        if state == ActivationState.WAITING and a.cancel_requested and now >= a.cancel_at:
+        elif rule is Due.CANCEL:
             await self._money(activation_id, lambda: self.manager.cancel(activation_id, auto=True))
 
     async def _money(self, activation_id: int,

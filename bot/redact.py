@@ -24,13 +24,6 @@ def redact(text: str, *secrets: str | None) -> str:
     return text
 
 
-def mask_key(key: str) -> str:
-    """A recognisable but useless form of a key for showing to its owner."""
-    if len(key) <= 8:
-        return "•" * len(key)
-    return f"{key[:3]}…{key[-3:]}"
-
-
 class RedactingFilter(logging.Filter):
     """Scrubs every record that passes through a handler, whatever logged it."""
 

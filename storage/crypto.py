@@ -30,3 +30,11 @@ class KeyBox:
 
     def __repr__(self) -> str:
         return "KeyBox(<secret>)"
+
+
+def mask_key(key: str) -> str:
+    """A recognisable but useless form of a key for showing to its owner (stored as the
+    account's hint; bot/redact.py re-exports it)."""
+    if len(key) <= 8:
+        return "•" * len(key)
+    return f"{key[:3]}…{key[-3:]}"

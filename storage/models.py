@@ -105,6 +105,9 @@ class Code(SQLModel, table=True):
 
 
 class GroupSettings(SQLModel, table=True):
+    """Per-group purchase rules. Kept in the schema (migration 0001 creates it) but no code
+    reads or writes it yet: its repository was removed until groups use it."""
+
     __tablename__ = "group_settings"
 
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

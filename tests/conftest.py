@@ -55,7 +55,7 @@ def make_settings(tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulato
         "POLL_INTERVAL": 0.3,
     }
     values.update(overrides)
-    return load_settings(**values)
+    return load_settings(require_secret=True, **values)
 
 
 @pytest.fixture

@@ -212,12 +212,6 @@ async def test_prices_v1(client: KoalaClient) -> None:
         await client.get_prices(KEY, "nope")
 
 
-async def test_prices_v2_takes_the_cheapest_stocked_price(client: KoalaClient) -> None:
-    offers = {(o.country, o.service): o for o in await client.get_prices_v2(KEY)}
-    assert offers[(22, "wa")] == CountryOffer(22, "wa", 13.5, 10)
-    assert offers[(0, "vk")] == CountryOffer(0, "vk", 3.0, 0)
-
-
 async def test_prices_v3_lists_providers(client: KoalaClient) -> None:
     [wa] = await client.get_prices_v3(KEY, "wa", 22)
     assert (wa.country, wa.service, wa.price, wa.count) == (22, "wa", 13.5, 10)

@@ -48,7 +48,7 @@ def test_compose_runs_two_bots_postgres_and_redis_with_health_checks() -> None:
         bot = services[name]
         assert bot["depends_on"] == {"postgres": {"condition": "service_healthy"},
                                      "redis": {"condition": "service_healthy"}}
-        env = {k: str(v) for k, v in bot["environment"].items()}
+        env: dict[str, Any] = {k: str(v) for k, v in bot["environment"].items()}
         # The variables are ones the bot accepts (hosts named after the services).
         settings = load_settings(BOT_TOKEN="1:x", SECRET_KEY="s" * 32, **env)
         assert settings.DATABASE_URL.split("@")[1].startswith("postgres:5432/")

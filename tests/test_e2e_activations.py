@@ -9,8 +9,8 @@ from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.repo import ActivationRepo
 from tests.conftest import Person
+from tests.helpers import buy, is_code, set_key, within
 from tests.helpers_time import ticks
-from tests.test_e2e_codes import buy, is_code, set_key, within
 
 
 async def test_active_lists_running_activations_compactly(

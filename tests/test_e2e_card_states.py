@@ -7,7 +7,7 @@ from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.states import ActivationState
 from tests.conftest import DEMO_KEY, Person
-from tests.test_e2e_codes import buy, set_key, stored, within
+from tests.helpers import buy, set_key, stored, within
 
 
 async def test_commands_are_published_in_english_and_russian(app: App,

@@ -15,8 +15,8 @@ from storage.models import Activation
 from storage.repo import AccountRepo, UserRepo
 from storage.states import ActivationState
 from tests.conftest import DEMO_KEY, Person, make_settings
+from tests.helpers import buy, is_code, set_key, stored, within
 from tests.helpers_time import TimeTravel, ticks
-from tests.test_e2e_codes import buy, is_code, set_key, stored, within
 
 
 def card_copies(chat: EmuChat, a: Activation) -> list[EmuMessage]:

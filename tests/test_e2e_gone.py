@@ -8,8 +8,7 @@ from bot.app import App
 from bot.sandbox.provider import ProviderSandbox
 from storage.states import ActivationState
 from tests.conftest import DEMO_KEY, Person
-from tests.helpers_time import TimeTravel
-from tests.test_e2e_codes import (
+from tests.helpers import (
     BALANCE,
     PRICE,
     buy,
@@ -19,6 +18,7 @@ from tests.test_e2e_codes import (
     stored,
     within,
 )
+from tests.helpers_time import TimeTravel
 
 
 async def test_cancel_of_an_activation_the_provider_completed_shows_its_code(

@@ -12,8 +12,8 @@ from bot.app import App, build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import EmuChat, TelegramEmulator
 from tests.conftest import DEMO_KEY, Person, make_settings
+from tests.helpers import buy, code_messages, set_key
 from tests.test_e2e_buy import open_confirm, open_countries
-from tests.test_e2e_codes import buy, code_messages, set_key
 
 
 async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:

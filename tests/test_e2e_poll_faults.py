@@ -12,13 +12,13 @@ from collections.abc import Callable
 import pytest
 
 from bot.app import App
-from bot.poller import MAX_BACKOFF
+from bot.poll_accounts import MAX_BACKOFF
 from bot.sandbox.provider import ProviderSandbox
 from storage.repo import ActivationRepo
 from storage.states import ActivationState
 from tests.conftest import DEMO_KEY, Person
+from tests.helpers import BALANCE, buy, code_messages, is_code, set_key, stored, within
 from tests.helpers_time import TimeTravel, ticks
-from tests.test_e2e_codes import BALANCE, buy, code_messages, is_code, set_key, stored, within
 
 
 async def until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:

@@ -17,13 +17,13 @@ from bot.app import App, build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from tests.conftest import DEMO_KEY, Person, make_settings
+from tests.helpers import buy, is_code
 from tests.test_backends import (  # noqa: F401  (pg_database: a fixture)
     REDIS_URL,
     needs_postgres,
     needs_redis,
     pg_database,
 )
-from tests.test_e2e_codes import buy, is_code
 from tests.test_webhook import SECRET_TOKEN, free_port
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

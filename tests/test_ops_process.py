@@ -56,13 +56,13 @@ class BotProcess:
 @pytest.fixture
 async def bot_process(tmp_path: Path, provider: ProviderSandbox,
                       tg: TelegramEmulator) -> AsyncIterator[BotProcess]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    env: dict[str, str] = {
+        "PATH": os.environ.get("PATH") or "/usr/bin:/bin",
         "PYTHONPATH": str(ROOT),
         "BOT_TOKEN": BOT_TOKEN,
         "SECRET_KEY": SECRET,
         "KOALA_API_URL": f"{provider.base_url}{ENDPOINT_PATH}",
-        "TELEGRAM_API_URL": tg.url,
+        "TELEGRAM_API_URL": str(tg.url),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "POLL_INTERVAL": "0.3",
         "LOG_FORMAT": "json",

@@ -13,7 +13,7 @@ from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from bot.services.ops import percentile
 from tests.conftest import DEMO_KEY, Person, make_settings
-from tests.test_e2e_codes import buy, is_code
+from tests.helpers import buy, is_code
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from bot.koala import (
     TransientError,
     WrongMaxPrice,
     parse,
+    parse_tables,
 )
 from bot.koala.errors import error_from_text, is_error_token
 from bot.sandbox.provider import PROHIBITED_ANSWER
@@ -366,7 +367,7 @@ def test_active_empty_and_errors() -> None:
 
 
 def test_prices_v1() -> None:
-    offers = parse.parse_prices_v1({
+    offers = parse_tables.parse_prices_v1({
         "0": {"tg": {"cost": 10.5, "count": 3}, "wa": {"cost": "7", "count": "0"}},
         "22": {"tg": {"cost": 4, "count": 100}, "bad": {"cost": None, "count": 1}},
         "any": {"tg": {"cost": 1, "count": 1}},  # not a country id
@@ -374,25 +375,15 @@ def test_prices_v1() -> None:
     })
     assert offers == [CountryOffer(0, "tg", 10.5, 3), CountryOffer(0, "wa", 7.0, 0),
                       CountryOffer(22, "tg", 4.0, 100)]
-    assert parse.parse_prices_v1({}) == []
+    assert parse_tables.parse_prices_v1({}) == []
     with pytest.raises(BadService):
-        parse.parse_prices_v1(body("BAD_SERVICE"))
+        parse_tables.parse_prices_v1(body("BAD_SERVICE"))
     with pytest.raises(ProviderError):
-        parse.parse_prices_v1([])
-
-
-def test_prices_v2() -> None:
-    offers = parse.parse_prices_v2({
-        "0": {"tg": {"12.5": 3, "10": 0, "11": 4}},
-        "1": {"tg": {"9.5": 0, "8": 0}},  # all sold out: still priced, with no stock
-        "2": {"tg": {}},
-        "3": {"tg": {"x": 5}},
-    })
-    assert offers == [CountryOffer(0, "tg", 11.0, 7), CountryOffer(1, "tg", 8.0, 0)]
+        parse_tables.parse_prices_v1([])
 
 
 def test_prices_v3() -> None:
-    offers = parse.parse_prices_v3({
+    offers = parse_tables.parse_prices_v3({
         "0": {
             "tg": {"price": 10, "count": 5, "providers": {
                 "1": {"count": 3, "price": [12, 10], "provider_id": 1},
@@ -440,13 +431,13 @@ def test_to_bool(value: object, expected: bool) -> None:
     {"5": {"id": 5, "sms": '["code 1111", "code 2222"]', "smsCode": None}},
 ])
 def test_history_in_its_shapes(body: Any) -> None:
-    [entry] = parse.parse_history(body)
+    [entry] = parse_tables.parse_history(body)
     assert entry.activation_id == 5
     assert entry.codes[-1] == "2222"
 
 
 def test_history_empty_and_errors() -> None:
-    assert parse.parse_history("NO_ACTIVATIONS") == []
-    assert parse.parse_history({"status": "success"}) == []
+    assert parse_tables.parse_history("NO_ACTIVATIONS") == []
+    assert parse_tables.parse_history({"status": "success"}) == []
     with pytest.raises(BadKey):
-        parse.parse_history("BAD_KEY")
+        parse_tables.parse_history("BAD_KEY")

@@ -13,13 +13,14 @@ from bot.activations import ActivationManager
 from bot.app import App
 from bot.koala import SmsStatus, StatusResult, TransientError
 from bot.koala.models import ActiveActivation
-from bot.poller import Observation, Poller, needs_work, new_codes, observation_from_row
+from bot.observations import Observation, needs_work, new_codes, observation_from_row
+from bot.poller import Poller
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.models import Activation, utcnow
 from tests.conftest import Person
+from tests.helpers import BOB_KEY, buy, code_messages, is_code, set_key, within
 from tests.helpers_time import ticks
-from tests.test_e2e_codes import BOB_KEY, buy, code_messages, is_code, set_key, within
 
 
 def row(*codes: str) -> ActiveActivation:
@@ -199,7 +200,7 @@ async def test_codes_stored_while_the_chat_was_unreachable_are_sent_later(
 
 
 def test_the_backoff_is_capped_and_never_overflows() -> None:
-    from bot.poller import MAX_BACKOFF
+    from bot.poll_accounts import MAX_BACKOFF
 
     poller = Poller(manager=cast(ActivationManager, object()), interval=2.0)
     delays = []

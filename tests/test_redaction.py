@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.redact import MASK, RedactingFilter, install_log_redaction, mask_key, redact
+from bot.redact import MASK, RedactingFilter, install_log_redaction, redact
+from storage.crypto import mask_key
 
 KEY = "sEcReTkEy0123456789abcdef"
 

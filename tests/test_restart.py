@@ -61,6 +61,7 @@ async def buy_while_bot_is_off(tmp_path: Path, provider: ProviderSandbox,
 @asynccontextmanager
 async def bot_process(tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator,
                       name: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    assert tg.url is not None  # the emulator is started
     env = {
         **os.environ,
         "BOT_TOKEN": BOT_TOKEN,

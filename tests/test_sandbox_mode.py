@@ -31,6 +31,7 @@ async def test_sandbox_mode_prints_a_key_that_works(tmp_path: Path, tg: Telegram
                                                     alice: Person) -> None:
     env = {key: value for key, value in os.environ.items()
            if key not in {"SECRET_KEY", "DATABASE_URL", "KOALA_API_URL"}}
+    assert tg.url is not None  # the emulator is started
     env.update(BOT_TOKEN=BOT_TOKEN, TELEGRAM_API_URL=tg.url, LOG_LEVEL="WARNING",
                PYTHONPATH=str(ROOT))
     process = await asyncio.create_subprocess_exec(

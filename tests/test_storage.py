@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from storage.crypto import KeyBox, KeyDecryptError
 from storage.db import SessionFactory, alembic_config, create_engine, migrate, session_factory
 from storage.models import Activation, User
-from storage.repo import AccountRepo, ActivationRepo, CodeRepo, GroupRepo, Spending, UserRepo
+from storage.repo import AccountRepo, ActivationRepo, CodeRepo, Spending, UserRepo
 from storage.states import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -459,22 +459,6 @@ async def test_codes(db: Db, keybox: KeyBox) -> None:
         stored = await codes.for_activation(first.id or 0)
         assert (stored[0].delivered, stored[0].message_id) == (True, 555)
         assert stored[0].text == "code 111"
-
-
-async def test_groups(db: Db) -> None:
-    async with db.sessions() as session:
-        groups = GroupRepo(session)
-        settings = await groups.get_or_create(-100)
-        assert (settings.members_can_buy, settings.member_limit) == (True, None)
-        settings.members_can_buy, settings.member_limit = False, 50.5
-        await groups.save(settings)
-    async with db.sessions() as session:
-        groups = GroupRepo(session)
-        stored = await groups.get_or_create(-100)
-        assert (stored.members_can_buy, stored.member_limit) == (False, 50.5)
-        await groups.forget(-100)
-    async with db.sessions() as session:
-        assert (await GroupRepo(session).get_or_create(-100)).members_can_buy is True
 
 
 async def test_big_telegram_ids_fit(db: Db, keybox: KeyBox) -> None:

@@ -150,8 +150,10 @@ def test_a_count_used_as_a_selector_picks_the_russian_plural() -> None:
     assert cat.selectors[fluent_id] == {"count"}
     outputs = []
     for n in (1, 3, 5, 21, 1234, 1235):
+        pattern = cat.bundle.get_message(fluent_id).value
+        assert pattern is not None
         text, errors = cat.bundle.format_pattern(
-            cat.bundle.get_message(fluent_id).value,
+            pattern,
             {"count": texts._fluent_value(n, selector=True)})
         assert not errors
         outputs.append(text)

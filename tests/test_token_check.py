@@ -33,6 +33,7 @@ def _env(tmp_path: Path, telegram_url: str) -> dict[str, str]:
 
 async def test_a_rejected_token_ends_the_start_in_one_line(tmp_path: Path,
                                                             tg: TelegramEmulator) -> None:
+    assert tg.url is not None  # the emulator is started
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=tmp_path, env=_env(tmp_path, tg.url),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import aiohttp
 
-from bot.koala import parse
+from bot.koala import parse, parse_tables
 from bot.koala.errors import BadAction, Banned, KoalaError, TransientError
 from bot.koala.models import (
     ActiveActivation,
@@ -280,7 +280,7 @@ class KoalaClient:
         if not self.has_history:
             return None
         try:
-            entries = await self._read(api_key, "getHistory", parse.parse_history)
+            entries = await self._read(api_key, "getHistory", parse_tables.parse_history)
         except BadAction:
             log.info("provider has no getHistory; finished activations can't be looked up")
             self.has_history = False
@@ -291,17 +291,12 @@ class KoalaClient:
 
     async def get_prices(self, api_key: str, service: str | None = None,
                          country: int | None = None) -> list[CountryOffer]:
-        return await self._read(api_key, "getPrices", parse.parse_prices_v1,
-                                service=service, country=country)
-
-    async def get_prices_v2(self, api_key: str, service: str | None = None,
-                            country: int | None = None) -> list[CountryOffer]:
-        return await self._read(api_key, "getPricesV2", parse.parse_prices_v2,
+        return await self._read(api_key, "getPrices", parse_tables.parse_prices_v1,
                                 service=service, country=country)
 
     async def get_prices_v3(self, api_key: str, service: str | None = None,
                             country: int | None = None) -> list[CountryOffer]:
-        return await self._read(api_key, "getPricesV3", parse.parse_prices_v3,
+        return await self._read(api_key, "getPricesV3", parse_tables.parse_prices_v3,
                                 service=service, country=country)
 
     async def get_offers(self, api_key: str, service: str | None = None,

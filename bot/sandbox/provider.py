@@ -1,6 +1,6 @@
 """In-process emulator of a KoalaSMS account (sms-activate compatible ``handler_api.php``).
 
-It follows /work/shared/koalasms-api.md, including the provider's contradictions
+It follows the KoalaSMS API as the provider really answers, including its contradictions
 (int vs string ids, zone-less provider dates, ``countryCode`` being a dialling code),
 so that the real client is tested against what the provider really answers. Everything
 is deterministic: the clock only moves with :meth:`ProviderSandbox.advance`, phone

@@ -1,0 +1,143 @@
+"""Activation cards in the chat: post, edit to the current state, retire old copies.
+
+One number has one live card; the money core (bot/activations.py) asks this part to show
+every change, and bot/card_refresh.py asks it when the clock alone makes a card wrong.
+Rendering itself is pure (bot/ui/cards.py); this part adds the database and Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.catalog import Catalog
+from bot.money import money
+from bot.notifier import ChatUnavailable, Notifier
+from bot.texts import Translator
+from bot.ui import cards
+from storage.db import SessionFactory
+from storage.models import Activation, User
+from storage.repo import ActivationRepo, CodeRepo, UserRepo
+
+log = logging.getLogger(__name__)
+
+
+class CardPublisher:
+    def __init__(self, *, db: SessionFactory, catalog: Catalog, notifier: Notifier,
+                 clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.notifier = notifier
+        self.clock = clock
+
+    async def context(self, session_users: UserRepo, a: Activation) -> tuple[Translator, User]:
+        """The buyer's language and settings (time zone) for what is shown about `a`."""
+        user = await session_users.get_or_create(a.buyer_id)
+        return Translator(user.language), user
+
+    async def render(self, a: Activation, *,
+                     note: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
+        """The card as of now (time left is relative: bot/card_refresh.py keeps it current);
+        `note` (a text key) adds a last line instead of a message of its own."""
+        assert a.id is not None
+        async with self.db() as session:
+            t, user = await self.context(UserRepo(session), a)
+            codes = await CodeRepo(session).for_activation(a.id)
+        buyer = None if a.chat_id > 0 else await self._buyer_name(a)
+        now = self.clock()
+        text = cards.card_text(a, codes, t, self.catalog, now, cards.chosen_tz(user),
+                               buyer=buyer)
+        if note is not None:
+            text += "\n" + t(note)
+        return text, cards.card_markup(a, t, now)
+
+    async def _buyer_name(self, a: Activation) -> str:
+        try:
+            member = await self.notifier.bot.get_chat_member(a.chat_id, a.buyer_id)
+        except TelegramAPIError:
+            return str(a.buyer_id)
+        return member.user.full_name
+
+    async def send_card(self, a: Activation, *, reply_to: int | None = None,
+                        note: str | None = None) -> Activation:
+        """Post the activation's card and remember its message id.
+
+        One number has one live card: an older copy is turned into a pointer without
+        buttons, so no button anywhere acts on an outdated state."""
+        rendered_at = self.clock()
+        text, markup = await self.render(a, note=note)
+        try:
+            message = await self.notifier.send(a.chat_id, text, markup=markup, reply_to=reply_to)
+        except (ChatUnavailable, TelegramAPIError) as exc:
+            log.warning("card of activation %s not sent: %s", a.id, exc)
+            return a
+        # Only the card fields change: `a` may be stale, since the poller can record a
+        # code and move the state while the card is being sent.
+        async with self.db() as session:
+            repo = ActivationRepo(session)
+            fresh = await repo.get(a.id or 0)
+            if fresh is None:
+                return a
+            old = fresh.card_message_id
+            fresh.card_message_id = message.message_id
+            fresh.card_refreshed_at = rendered_at
+            fresh = await repo.save(fresh)
+        if old is not None and old != message.message_id:
+            await self._retire_card(fresh, old)
+        return fresh
+
+    async def _retire_card(self, a: Activation, message_id: int) -> None:
+        async with self.db() as session:
+            t, _ = await self.context(UserRepo(session), a)
+        try:
+            await self.notifier.edit(a.chat_id, message_id,
+                                     cards.moved_text(a, t, self.catalog), markup=None)
+        except (ChatUnavailable, TelegramAPIError) as exc:
+            log.info("old card of activation %s not retired: %s", a.id, exc)
+
+    async def refresh_card(self, a: Activation, *, note: str | None = None) -> None:
+        """Edit the card to the activation's state; post a new one if it is gone."""
+        if a.card_message_id is None:
+            await self.send_card(a, note=note)
+            return
+        text, markup = await self.render(a, note=note)
+        try:
+            edited = await self.notifier.edit(a.chat_id, a.card_message_id, text, markup=markup)
+        except (ChatUnavailable, TelegramAPIError) as exc:
+            log.info("card of activation %s not updated: %s", a.id, exc)
+            if isinstance(exc, ChatUnavailable | TelegramNetworkError | TelegramServerError
+                          | TelegramRetryAfter):
+                # Worth another try once the chat can be reached (bot/card_refresh.py);
+                # otherwise the card would keep buttons for a state that is gone.
+                await self._mark_card_stale(a)
+            return
+        if not edited:
+            await self.send_card(a, note=note)
+
+    async def _mark_card_stale(self, a: Activation) -> None:
+        async with self.db() as session:
+            repo = ActivationRepo(session)
+            fresh = await repo.get(a.id or 0)
+            if fresh is not None:
+                fresh.card_refreshed_at = cards.STALE
+                await repo.save(fresh)
+
+    async def notice(self, a: Activation, key: str) -> None:
+        """A message of its own about `a` (a text key), sent in reply to its card."""
+        async with self.db() as session:
+            t, _ = await self.context(UserRepo(session), a)
+        text = t(key, service=self.catalog.service_name(a.service, t.lang),
+                 phone=cards.phone_display(a.phone), price=money(a.cost, a.currency))
+        try:
+            await self.notifier.send(a.chat_id, text, reply_to=a.card_message_id)
+        except (ChatUnavailable, TelegramAPIError) as exc:
+            log.info("notice for activation %s not sent: %s", a.id, exc)

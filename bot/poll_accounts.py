@@ -1,0 +1,182 @@
+"""Asking the provider about one account's activations, and backing off when it fails.
+
+The poller (bot/poller.py) builds on this: it runs `_poll_account` per account each tick
+and acts on the Observations it hands to `_dispatch`. A failing account backs off on its
+own, never for long (MAX_BACKOFF); a rejected key is believed only once getBalance agrees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.activations import ActivationManager
+from bot.koala import BadAction, BadKey, KoalaError, NoActivation, StatusResult
+from bot.koala.models import ActiveActivation
+from bot.observations import Observation, observation_from_row
+from storage.models import Activation
+
+log = logging.getLogger(__name__)
+
+# Seconds between tries of an account that keeps failing. Short on purpose: once the
+# provider answers again a code must show up within ~15 s (this, a tick, one request),
+# and one request per account every 10 s is still polite.
+MAX_BACKOFF = 10.0
+BAD_KEY_PAUSE = 600.0  # a key rejected twice (list, then balance) is not polled before this
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPause:
+    """Why and for how long an account is not polled (for logs, tests and inspection)."""
+
+    failures: int
+    retry_in: float  # seconds until the next try
+
+
+@dataclass(slots=True)
+class _Backoff:
+    failures: int = 0
+    next_try: float = 0.0  # Poller.monotonic time
+    reported: bool = False  # a long pause was logged once, not every tick
+
+
+
+class AccountPolling:
+    """The provider-facing half of the Poller (its state is set up by Poller.__init__)."""
+
+    manager: ActivationManager
+    interval: float
+    monotonic: Callable[[], float]
+    _request_slots: asyncio.Semaphore
+    _backoff: dict[int, _Backoff]
+
+    def _dispatch(self, acts: list[Activation], observed: dict[int, Observation]) -> None:
+        raise NotImplementedError  # the Poller acts on the answers
+
+    async def _request(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        async with self._request_slots:
+            return await call()
+
+    def _failed(self, account_id: int, *, pause: float | None = None,
+                since: float | None = None) -> _Backoff:
+        """Back off after a failed round. `since` (when the round began) counts a round
+        that hung until its time-out as part of the pause, so a provider that recovers
+        meanwhile is asked again soon."""
+        state = self._backoff.setdefault(account_id, _Backoff())
+        state.failures += 1
+        # The exponent is bounded: a float overflows after ~1000 doublings.
+        delay = pause if pause is not None else min(
+            self.interval * 2 ** min(state.failures, 16), max(MAX_BACKOFF, self.interval))
+        state.next_try = (self.monotonic() if since is None else since) + delay
+        return state
+
+    def account_pause(self, account_id: int) -> AccountPause | None:
+        """The account's current pause, or None when it is polled every tick."""
+        state = self._backoff.get(account_id)
+        if state is None:
+            return None
+        return AccountPause(state.failures, max(0.0, state.next_try - self.monotonic()))
+
+    def _succeeded(self, account_id: int) -> None:
+        state = self._backoff.pop(account_id, None)
+        if state is not None and state.failures:
+            log.info("account %s answers again", account_id)
+
+    async def _poll_account(self, account_id: int, acts: list[Activation]) -> None:
+        started = self.monotonic()
+        key = await self.manager.usable_key(account_id)
+        if key is None:
+            # Nothing can be asked without the key; the money rules still run on our data
+            # (the manager refuses provider calls and the activation waits for its end).
+            state = self._failed(account_id, pause=BAD_KEY_PAUSE)
+            if not state.reported:
+                state.reported = True
+                log.warning("account %s has no usable key; its activations wait", account_id)
+            self._dispatch(acts, {})  # the end-of-life rule still closes them in time
+            return
+        manager = self.manager
+        observed: dict[int, Observation] = {}
+        by_provider_id = {a.provider_id: a for a in acts}
+        if manager.has_active_list:
+            try:
+                rows: list[ActiveActivation] = await asyncio.wait_for(
+                    self._request(lambda: manager.list_active(key)),
+                    timeout=self._request_budget())
+            except BadKey:
+                rejected = await self._key_rejected(key)
+                if rejected is None:  # can't tell now: an ordinary failure
+                    self._failed(account_id, since=started)
+                    self._dispatch(acts, {})
+                    return
+                if rejected:
+                    state = self._failed(account_id, pause=BAD_KEY_PAUSE)
+                    if not state.reported:
+                        state.reported = True
+                        log.warning("account %s: the provider rejects its key; pausing "
+                                    "its polls", account_id)
+                    self._dispatch(acts, {})  # the money rules still run during the pause
+                    return
+                # One wrong NO_KEY: the statuses are asked one by one below this tick.
+                log.info("account %s: NO_KEY from the list, but the key works", account_id)
+            except BadAction:
+                pass  # the client remembered it; statuses are checked one by one below
+            except (KoalaError, TimeoutError) as exc:
+                state = self._failed(account_id, since=started)
+                log.info("account %s: activation list failed (%s); next try in %.1fs",
+                         account_id, getattr(exc, "text", "time-out"),
+                         state.next_try - self.monotonic())
+                self._dispatch(acts, {})
+                return
+            else:
+                for row in rows:
+                    if row.currency is not None:
+                        await self.manager.learn_currency(account_id, row.currency)
+                    a = by_provider_id.get(row.activation_id)
+                    if a is not None and a.id is not None:
+                        observed[a.id] = observation_from_row(row)
+        missing = [a for a in acts if a.id not in observed]
+        if missing:
+            results = await asyncio.gather(*(self._status(key, a) for a in missing))
+            for a, seen in zip(missing, results, strict=True):
+                assert a.id is not None
+                observed[a.id] = seen
+            if all(seen.status is None and not seen.unknown for seen in results):
+                self._failed(account_id, since=started)  # the provider did not answer at all
+                self._dispatch(acts, observed)
+                return
+        self._succeeded(account_id)
+        self._dispatch(acts, observed)
+
+    async def _key_rejected(self, key: str) -> bool | None:
+        """Asks again (getBalance) before believing a rejected key: one spurious NO_KEY
+        must not stop an account's polls for minutes. None: no answer either way."""
+        manager = self.manager
+        try:
+            await asyncio.wait_for(self._request(lambda: manager.balance(key)),
+                                   timeout=self._request_budget())
+        except BadKey:
+            return True
+        except (KoalaError, TimeoutError):
+            return None
+        return False
+
+    def _request_budget(self) -> float:
+        # A request is bounded; the client's own time-out and retries may be longer.
+        return max(10.0, self.interval * 5)
+
+    async def _status(self, key: str, a: Activation) -> Observation:
+        manager = self.manager
+        try:
+            status: StatusResult = await asyncio.wait_for(
+                self._request(lambda: manager.status(key, a.provider_id)),
+                timeout=self._request_budget())
+        except NoActivation:
+            return Observation(None, unknown=True)
+        except (KoalaError, TimeoutError) as exc:
+            log.info("status of activation %s not known this tick: %s", a.id,
+                     getattr(exc, "text", "time-out"))
+            return Observation(None)
+        return Observation(status)

@@ -1,0 +1,55 @@
+"""Helpers shared by the end-to-end tests: buy a number straight through the manager,
+put a key on file, read an activation back, wait long enough for a poll."""
+
+from __future__ import annotations
+
+from bot.app import App
+from bot.sandbox.telegram import EmuChat, EmuMessage
+from storage.models import Activation
+from storage.repo import AccountRepo, ActivationRepo
+from tests.conftest import DEMO_KEY, Person
+
+PRICE = 22.0  # the cheapest "tg" number in country 0 of the demo catalogue
+BALANCE = 100.0
+BOB_KEY = "bobKEY9876543210zyxwvuZYXWVU"
+
+
+def within(app: App) -> float:
+    """How long a code may take to show up: two poll intervals and some slack."""
+    return 2 * app.settings.POLL_INTERVAL + 1.5
+
+
+def code_messages(chat: EmuChat, code: str | None = None) -> list[EmuMessage]:
+    return [m for m in chat.bot_messages
+            if m.text.startswith("🔑") and (code is None or f"Code: {code}" in m.text)]
+
+
+def is_code(code: str):  # type: ignore[no-untyped-def]
+    def check(m: EmuMessage) -> bool:
+        return m.text.startswith("🔑") and f"Code: {code}" in m.text
+    check.__name__ = f"code message {code}"
+    return check
+
+
+async def set_key(app: App, person: Person, key: str = DEMO_KEY) -> None:
+    async with app.db() as session:
+        await AccountRepo(session, app.keybox).set_key(person.user.id, key, person.user.id)
+
+
+async def buy(app: App, person: Person, service: str = "tg", country: int = 0) -> Activation:
+    async with app.db() as session:
+        account = await AccountRepo(session, app.keybox).current(person.user.id)
+    assert account is not None
+    a = await app.manager.purchase(account=account, chat_id=person.chat.id,
+                                   buyer_id=person.user.id, service=service,
+                                   country=country, max_price=None)
+    a = await app.manager.send_card(a)
+    await person.chat.wait_for("Waiting for the SMS")
+    return a
+
+
+async def stored(app: App, a: Activation) -> Activation:
+    async with app.db() as session:
+        fresh = await ActivationRepo(session).get(a.id or 0)
+    assert fresh is not None
+    return fresh
