@@ -11,7 +11,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
@@ -30,6 +29,7 @@ from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.flood import RetryAfterMiddleware
+from bot.gctune import settle_heap
 from bot.intents import INTENT_WINDOW
 from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET
@@ -37,6 +37,7 @@ from bot.limits import CallbackAnswerLimit
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
+from bot.session import BotSession
 from bot.texts import load as load_texts
 from handlers import get_routers
 from handlers.middlewares import ContextMiddleware
@@ -67,7 +68,7 @@ class App:
 
 
 def make_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
+    session = BotSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
     session.middleware(RetryAfterMiddleware())
     session.middleware(CallbackAnswerLimit())
     return Bot(
@@ -214,6 +215,7 @@ async def run(settings: Settings) -> None:
     # Before anything else (migrations included): a bad token ends the start in one line.
     await _checked_token(settings)
     app = await build_app(settings)
+    log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
     try:
         if settings.WEBHOOK_URL:
             await _run_webhook(app)
