@@ -210,12 +210,15 @@ async def _checked_token(settings: Settings) -> None:
     log.info("running as @%s", me.username)
 
 
-async def run(settings: Settings) -> None:
-    """Long polling, or a webhook server when WEBHOOK_URL is set."""
+async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
+    """Long polling, or a webhook server when WEBHOOK_URL is set. `freeze_heap` (set by
+    `python -m bot`, not by tests that run several bots in one process) keeps the start-up
+    objects out of garbage collection (bot/gctune.py)."""
     # Before anything else (migrations included): a bad token ends the start in one line.
     await _checked_token(settings)
     app = await build_app(settings)
-    log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
+    if freeze_heap:
+        log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
     try:
         if settings.WEBHOOK_URL:
             await _run_webhook(app)
