@@ -11,7 +11,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
@@ -30,6 +29,7 @@ from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.flood import RetryAfterMiddleware
+from bot.gctune import settle_heap
 from bot.health import HealthServer
 from bot.health import add_routes as add_health_routes
 from bot.intents import INTENT_WINDOW
@@ -47,6 +47,7 @@ from bot.services.history import HistoryService
 from bot.services.ops import OpsService
 from bot.services.purchase import PurchaseService
 from bot.services.settings import SettingsService
+from bot.session import BotSession
 from bot.texts import load as load_texts
 from handlers import get_routers
 from handlers.middlewares import CallbackAnswers, ContextMiddleware
@@ -78,7 +79,7 @@ class App:
 
 
 def make_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
+    session = BotSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
     session.middleware(RetryAfterMiddleware())
     session.middleware(CallbackAnswerLimit())
     return Bot(
@@ -247,11 +248,15 @@ async def _checked_token(settings: Settings) -> None:
     log.info("running as @%s", me.username)
 
 
-async def run(settings: Settings) -> None:
-    """Long polling, or a webhook server when WEBHOOK_URL is set."""
+async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
+    """Long polling, or a webhook server when WEBHOOK_URL is set. `freeze_heap` (set by
+    `python -m bot`, not by tests that run several bots in one process) keeps the start-up
+    objects out of garbage collection (bot/gctune.py)."""
     # Before anything else (migrations included): a bad token ends the start in one line.
     await _checked_token(settings)
     app = await build_app(settings)
+    if freeze_heap:
+        log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
     try:
         if settings.WEBHOOK_URL:
             await _run_webhook(app)
