@@ -148,7 +148,10 @@ async def test_chat_member_updates_only_when_asked_for(emu: TelegramEmulator, bo
     group.demote(bob, by=alice)
     group.add(carol, by=bob)
     group.remove(carol, by=alice, ban=True)
-    group.add(carol)  # joins by herself (the ban was lifted by an admin first)
+    with pytest.raises(AssertionError, match="banned"):
+        group.add(carol)  # a banned user cannot join by herself
+    group.unban(carol, by=alice)
+    group.add(carol)  # joins by herself
     assert all(isinstance(u, Update) for u in parse_pending(emu))
     updates = await bot.get_updates(allowed_updates=["message", "chat_member"])
 
@@ -159,7 +162,8 @@ async def test_chat_member_updates_only_when_asked_for(emu: TelegramEmulator, bo
         ("Alice", "Bob", "administrator", "member"),
         ("Bob", "Carol", "left", "member"),
         ("Alice", "Carol", "member", "kicked"),
-        ("Carol", "Carol", "kicked", "member"),
+        ("Alice", "Carol", "kicked", "left"),
+        ("Carol", "Carol", "left", "member"),
     ]
     assert all(c.chat.id == group.id for c in changes)
     service = [u.message for u in updates if u.message is not None]
@@ -406,3 +410,35 @@ async def test_group_rate_limit_is_opt_in(emu: TelegramEmulator, bot: Bot) -> No
     await bot.send_message(group.id, "free again")
     assert [r.status for r in emu.calls("sendMessage", group.id)][-3:] == [200, 429, 200]
     assert DEFAULT_BOT_ID != BOT_ID  # the bot id comes from the token
+
+
+async def test_privacy_mode_is_opt_in(emu: TelegramEmulator, bot: Bot) -> None:
+    alice, bob = emu.add_user(first_name="Alice"), emu.add_user(first_name="Bob")
+    group = emu.add_group("Team", admins=[alice], members=[bob], bot_admin=False)
+    await group.send("everyone sees this by default", user=bob)
+    assert len(await bot.get_updates()) == 1
+    await drain(bot)
+
+    emu.privacy_mode = True
+    mine = await bot.send_message(group.id, "from the bot")
+    await group.send("chit-chat", user=bob)
+    await group.send("/buy", user=bob)
+    await group.send("/buy@other_bot", user=bob)
+    await group.send(f"/buy@{BOT_USERNAME}", user=bob)
+    await group.send(f"ёжик @{BOT_USERNAME} please", user=bob)
+    await group.send("@someone_else hi", user=bob)
+    await group.send("ok", user=bob, reply_to=mine.message_id)
+    await group.send_media("sticker", user=bob)
+    group.add(emu.add_user(first_name="Carol"), by=alice)
+    private = emu.private_chat(bob)
+    await private.send("private chats are not filtered")
+    texts = [u.message.text for u in await bot.get_updates() if u.message]
+    assert texts == ["/buy", f"/buy@{BOT_USERNAME}", f"ёжик @{BOT_USERNAME} please", "ok",
+                     None, "private chats are not filtered"]
+    await drain(bot)
+
+    group.promote_bot()  # admins see everything
+    await group.send("chit-chat again", user=bob)
+    texts = [u.message.text for u in await bot.get_updates() if u.message]
+    assert texts == ["chit-chat again"]
+    assert [m.text for m in group.messages if m.text == "chit-chat"]  # the group still has it

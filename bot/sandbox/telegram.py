@@ -879,6 +879,7 @@ class TelegramEmulator(GroupEmulatorMixin):
         self.url: str | None = None
         self._updates: list[_Update] = []
         self._allowed: frozenset[str] = _DEFAULT_UPDATES
+        self.privacy_mode = False  # opt-in; see GroupEmulatorMixin._bot_sees
         self._update_ids = itertools.count(1)
         self._user_ids = itertools.count(100000001)
         self._group_ids = itertools.count(1000000001)
@@ -1082,6 +1083,8 @@ class TelegramEmulator(GroupEmulatorMixin):
         return doc
 
     def _enqueue(self, kind: str, payload: JSON, chat: EmuChat | None) -> None:
+        if not self._bot_sees(kind, payload, chat):
+            return  # privacy mode: Telegram never sends it to the bot
         self._updates.append(_Update(next(self._update_ids), kind, payload, chat))
         self._changed.fire()
 

@@ -47,6 +47,8 @@ _DEFAULT_RIGHTS = {name: name != "can_promote_members" for name in ADMIN_RIGHTS}
 _START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # @username: 4-32 chars, not part of an e-mail address or a /command@bot.
 _MENTION = re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{4,32}\b")
+_MEDIA_KEYS = ("document", "sticker", "photo", "voice", "audio", "video", "video_note",
+               "animation", "location", "venue", "contact", "dice")
 _TOPIC_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
 
 
@@ -157,6 +159,8 @@ class GroupChatMixin:
         """`user` joins (by=None: by themselves) or is added by `by`: a new_chat_members
         service message and a chat_member update (left/kicked → member)."""
         self._need_group()
+        if by is None and user.id in self.banned:
+            raise AssertionError(f"{user.first_name} is banned: unban() or add(by=admin)")
         self.emu.users.setdefault(user.id, user)
         old = self._status(user)
         self.banned.discard(user.id)
@@ -180,6 +184,12 @@ class GroupChatMixin:
         actor = (by or user).to_api()
         self._member_update("chat_member", actor, old, self._status(user))
         return self._service(actor, {"left_chat_member": user.to_api()})
+
+    def unban(self, user: EmuUser, *, by: EmuUser | None = None) -> None:
+        """Lift a ban (status kicked → left); a chat_member update."""
+        old = self._status(user)
+        self.banned.discard(user.id)
+        self._member_update("chat_member", self._actor(by), old, self._status(user))
 
     def promote(self, user: EmuUser, *, by: EmuUser | None = None, **rights: bool) -> None:
         """Make `user` an administrator (rights: can_* overrides of the app defaults);
@@ -303,6 +313,7 @@ class GroupEmulatorMixin:
 
     if TYPE_CHECKING:
         bot_id: int
+        privacy_mode: bool
         users: dict[int, EmuUser]
         chats: dict[int, EmuChat]
 
@@ -340,6 +351,31 @@ class GroupEmulatorMixin:
         if any(m.id == user_id for m in chat.members):
             return {"status": "member", "user": user}
         return {"status": "left", "user": user}
+
+    def _bot_sees(self, kind: str, payload: JSON, chat: EmuChat | None) -> bool:
+        """Privacy mode (opt-in, ``emu.privacy_mode = True``; BotFather's default): in a
+        group where the bot is not an admin it gets only service messages, /commands
+        (not those addressed to another bot), messages mentioning it, replies to it."""
+        if not self.privacy_mode or kind != "message" or chat is None:
+            return True
+        if chat.type == "private" or chat.bot_admin:
+            return True
+        if "text" not in payload and "caption" not in payload and not any(
+                k in payload for k in _MEDIA_KEYS):
+            return True  # a service message
+        me = f"@{self._bot_user()['username']}".casefold()
+        text = str(payload.get("text") or payload.get("caption") or "")
+        units = text.encode("utf-16-le")  # entity offsets count UTF-16 code units
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            return "@" not in command or command.casefold().endswith(me)
+        entities = payload.get("entities") or payload.get("caption_entities") or []
+        for e in entities:
+            word = units[2 * e["offset"]: 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+            if e.get("type") == "mention" and word.casefold() == me:
+                return True
+        replied = payload.get("reply_to_message") or {}
+        return bool(replied.get("from", {}).get("id") == self._bot_id())
 
     def _group_guard(self, chat: EmuChat, method: str) -> None:
         """Group faults for message-producing calls: removed bot, topic state, rate."""
