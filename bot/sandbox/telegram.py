@@ -799,7 +799,8 @@ def _describe(msg: EmuMessage) -> list[str]:
     if msg.deleted:
         flags.append("DELETED")
     head = f"[#{msg.message_id}] {who}" + (f" ({', '.join(flags)})" if flags else "") + ":"
-    body = msg.text.replace("\n", "\n      ")
+    service = f"<{', '.join(msg.media)}>" if msg.media and not msg.text else ""
+    body = (msg.text or service).replace("\n", "\n      ")
     lines = [f"{head} {body}"]
     if msg.document is not None:
         lines.append(f"      📎 {msg.document.filename} ({len(msg.document.data)} bytes)")
