@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from bot.sandbox.telegram_groups import GroupChatMixin, GroupEmulatorMixin, auto_entities
+
 __all__ = [
     "MEDIA_KINDS",
     "CallbackResult",
@@ -104,11 +106,13 @@ _HTML_TAGS = {
 
 
 class _ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(self, code: int, description: str, retry_after: int | None = None,
+                 parameters: JSON | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.parameters = parameters  # ResponseParameters, e.g. migrate_to_chat_id
 
 
 def _bad(description: str) -> _ApiError:
@@ -294,6 +298,8 @@ class EmuMessage:
     created_seq: int = 0
     media: JSON | None = None
     """A non-text message's own fields (sticker, photo, location...); text is its caption."""
+    thread_id: int | None = None
+    """Forum topic (message_thread_id) the message is in; None = General / no forum."""
 
     @property
     def buttons(self) -> list[list[str]]:
@@ -338,6 +344,9 @@ class EmuMessage:
         }
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
+        if self.thread_id is not None:
+            data["message_thread_id"] = self.thread_id
+            data["is_topic_message"] = True
         if with_reply and self.reply_to is not None:
             replied = self.chat.message(self.reply_to)
             if replied is not None:
@@ -426,8 +435,8 @@ class _Signal:
                 await event.wait()
 
 
-class EmuChat:
-    """A private chat or supergroup, seen from the test (user) side."""
+class EmuChat(GroupChatMixin):
+    """A private chat or (super)group, seen from the test (user) side."""
 
     def __init__(
         self,
@@ -440,7 +449,9 @@ class EmuChat:
         admins: Iterable[EmuUser] = (),
         members: Iterable[EmuUser] = (),
         bot_admin: bool = True,
+        forum: bool = False,
     ) -> None:
+        self._init_groups(forum=forum)
         self.emu = emu
         self.id = chat_id
         self.type = kind
@@ -473,7 +484,10 @@ class EmuChat:
             data = {k: v for k, v in self.user.to_api().items() if k in _CHAT_USER_KEYS}
             data["type"] = "private"
             return data
-        return {"id": self.id, "type": self.type, "title": self.title or ""}
+        data = {"id": self.id, "type": self.type, "title": self.title or ""}
+        if self.is_forum:
+            data["is_forum"] = True
+        return data
 
     # -- fault controls --------------------------------------------------------
     def block(self) -> None:
@@ -531,17 +545,21 @@ class EmuChat:
         raise AssertionError(f"chat {self.id} has no users to act as")
 
     async def send(
-        self, text: str, user: EmuUser | None = None, *, reply_to: int | None = None
+        self, text: str, user: EmuUser | None = None, *, reply_to: int | None = None,
+        thread: int | None = None,
     ) -> EmuMessage:
-        """The user types `text`; commands get a bot_command entity."""
+        """The user types `text`; commands get a bot_command entity, @names a mention.
+        `thread`: a forum topic id (like Telegram, a non-reply there replies to the
+        topic's creation message)."""
         sender = self._default_user(user)
-        entities: list[JSON] = []
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            entities.append({"type": "bot_command", "offset": 0, "length": _utf16_len(command)})
+        entities = auto_entities(text)
+        if thread is not None and thread not in self.topics:
+            raise AssertionError(f"chat {self.id} has no topic {thread}")
         msg = self.emu._new_message(
-            self, sender.to_api(), from_bot=False, text=text, entities=entities, reply_to=reply_to
+            self, sender.to_api(), from_bot=False, text=text, entities=entities,
+            reply_to=reply_to if reply_to is not None else thread,
         )
+        msg.thread_id = thread
         self._user_acted()
         self.emu._enqueue("message", msg.to_api(), self)
         await asyncio.sleep(0)
@@ -673,11 +691,13 @@ class EmuChat:
 
     # -- waiting ---------------------------------------------------------------
     async def wait_for(
-        self, predicate: Callable[[EmuMessage], bool] | str, *, timeout: float = 5.0
+        self, predicate: Callable[[EmuMessage], bool] | str, *, timeout: float = 5.0,
+        thread: int | None = None,
     ) -> EmuMessage:
         """Wait for a bot message created/edited since the last user action to match.
 
-        A str predicate means "plain text contains" (case-sensitive).
+        A str predicate means "plain text contains" (case-sensitive). `thread`: only
+        messages in that forum topic (0: only those outside any topic).
         """
         check: Callable[[EmuMessage], bool]
         if isinstance(predicate, str):
@@ -689,7 +709,8 @@ class EmuChat:
             what = getattr(predicate, "__name__", "predicate")
 
         def find() -> EmuMessage | None:
-            fresh = [m for m in self.bot_messages if m.seq > self._mark]
+            fresh = [m for m in self.bot_messages if m.seq > self._mark
+                     and (thread is None or (m.thread_id or 0) == thread)]
             for msg in sorted(fresh, key=lambda m: m.seq):
                 if check(msg):
                     return msg
@@ -778,7 +799,8 @@ def _describe(msg: EmuMessage) -> list[str]:
     if msg.deleted:
         flags.append("DELETED")
     head = f"[#{msg.message_id}] {who}" + (f" ({', '.join(flags)})" if flags else "") + ":"
-    body = msg.text.replace("\n", "\n      ")
+    service = f"<{', '.join(msg.media)}>" if msg.media and not msg.text else ""
+    body = (msg.text or service).replace("\n", "\n      ")
     lines = [f"{head} {body}"]
     if msg.document is not None:
         lines.append(f"      📎 {msg.document.filename} ({len(msg.document.data)} bytes)")
@@ -841,7 +863,7 @@ class _Params:
         return _drop_none(value)
 
 
-class TelegramEmulator:
+class TelegramEmulator(GroupEmulatorMixin):
     """Bot API server + emulated users and chats. See the module docstring."""
 
     def __init__(self, token: str | None = None) -> None:
@@ -858,6 +880,7 @@ class TelegramEmulator:
         self.url: str | None = None
         self._updates: list[_Update] = []
         self._allowed: frozenset[str] = _DEFAULT_UPDATES
+        self.privacy_mode = False  # opt-in; see GroupEmulatorMixin._bot_sees
         self._update_ids = itertools.count(1)
         self._user_ids = itertools.count(100000001)
         self._group_ids = itertools.count(1000000001)
@@ -936,17 +959,22 @@ class TelegramEmulator:
         *,
         bot_admin: bool = True,
         chat_id: int | None = None,
+        kind: str = "supergroup",
+        forum: bool = False,
     ) -> EmuChat:
-        """A supergroup; the first admin is its creator."""
-        gid = chat_id if chat_id is not None else -(1000000000000 + next(self._group_ids))
+        """A supergroup (kind="group": a basic group; forum=True: with topics);
+        the first admin is its creator."""
+        base = 1000000000000 if kind == "supergroup" else 4000000000
+        gid = chat_id if chat_id is not None else -(base + next(self._group_ids))
         chat = EmuChat(
             self,
             gid,
-            "supergroup",
+            kind,
             title=title,
             admins=admins,
             members=members,
             bot_admin=bot_admin,
+            forum=forum,
         )
         for user in [*chat.admins, *chat.members]:
             self.users.setdefault(user.id, user)
@@ -1056,6 +1084,8 @@ class TelegramEmulator:
         return doc
 
     def _enqueue(self, kind: str, payload: JSON, chat: EmuChat | None) -> None:
+        if not self._bot_sees(kind, payload, chat):
+            return  # privacy mode: Telegram never sends it to the bot
         self._updates.append(_Update(next(self._update_ids), kind, payload, chat))
         self._changed.fire()
 
@@ -1077,8 +1107,9 @@ class TelegramEmulator:
         if error is None:
             return web.json_response({"ok": True, "result": result})
         body: JSON = {"ok": False, "error_code": error.code, "description": error.description}
-        if error.retry_after is not None:
-            body["parameters"] = {"retry_after": error.retry_after}
+        if error.retry_after is not None or error.parameters:
+            retry = {} if error.retry_after is None else {"retry_after": error.retry_after}
+            body["parameters"] = {**retry, **(error.parameters or {})}
         return web.json_response(body, status=error.code)
 
     def _authorized(self, token: str) -> bool:
@@ -1110,7 +1141,7 @@ class TelegramEmulator:
             chat._touch()
         try:
             if chat is not None and name.lower() in _SEND_METHODS:
-                await self._guard(chat)
+                await self._guard(chat, name.lower())
             if chat is not None:
                 for method, description, when in chat._refusals:
                     if method == name.lower() and (when is None or when(params.values)):
@@ -1161,10 +1192,12 @@ class TelegramEmulator:
                 return web.Response(body=doc.data, content_type="application/octet-stream")
         return self._reply(error=_ApiError(404, "Not Found"))
 
-    async def _guard(self, chat: EmuChat) -> None:
+    async def _guard(self, chat: EmuChat, method: str = "") -> None:
         """Fault injection for message-producing calls, in Telegram's order of effect."""
         if chat._delay > 0:
             await asyncio.sleep(chat._delay)
+        self._usable(chat)
+        self._group_guard(chat, method)
         if chat.bot_left:
             raise _ApiError(403, NOT_MEMBER)
         if chat.blocked:
@@ -1189,7 +1222,7 @@ class TelegramEmulator:
             chat = self.private_chat(self.users[chat_id])
         if chat is None:
             raise _ApiError(400, CHAT_NOT_FOUND)
-        return chat
+        return self._usable(chat)
 
     def _text(self, p: _Params, key: str, entities_key: str) -> tuple[str, str | None, list[JSON]]:
         """(plain, html-or-None, entities) for a text/caption parameter."""
@@ -1343,6 +1376,7 @@ class TelegramEmulator:
             raise _bad("message is too long")
         markup = self._markup(p, chat)
         reply_to = self._reply_target(p, chat)
+        thread = self._thread(p, chat)
         msg = self._new_message(
             chat,
             self._bot_user(),
@@ -1351,8 +1385,9 @@ class TelegramEmulator:
             html=html,
             entities=entities,
             reply_markup=markup,
-            reply_to=reply_to,
+            reply_to=reply_to if reply_to is not None else thread,
         )
+        msg.thread_id = thread
         preview = p.obj("link_preview_options")
         msg.link_preview_options = preview if isinstance(preview, dict) else None
         msg.disable_notification = p.flag("disable_notification")
@@ -1366,6 +1401,7 @@ class TelegramEmulator:
             raise _bad("message caption is too long")
         markup = self._markup(p, chat)
         reply_to = self._reply_target(p, chat)
+        thread = self._thread(p, chat)
         msg = self._new_message(
             chat,
             self._bot_user(),
@@ -1374,8 +1410,9 @@ class TelegramEmulator:
             html=html,
             entities=entities,
             reply_markup=markup,
-            reply_to=reply_to,
+            reply_to=reply_to if reply_to is not None else thread,
         )
+        msg.thread_id = thread
         msg.document = doc
         msg.disable_notification = p.flag("disable_notification")
         return msg.to_api()
@@ -1476,6 +1513,7 @@ class TelegramEmulator:
 
     async def _api_sendChatAction(self, p: _Params) -> bool:
         chat = self._chat(p)
+        self._group_guard(chat, "sendchataction")
         if chat.blocked:
             raise _ApiError(403, BLOCKED if chat.type == "private" else KICKED)
         chat.actions.append(p.string("action", "") or "")
@@ -1529,25 +1567,6 @@ class TelegramEmulator:
                 "gifts_from_channels": False,
             },
         }
-
-    def _member(self, chat: EmuChat, user_id: int) -> JSON:
-        bot_id = self.bot_id or DEFAULT_BOT_ID
-        if user_id == bot_id:
-            user = self._bot_user()
-            if chat.bot_left:
-                return {"status": "left", "user": user}
-            return _admin(user) if chat.bot_admin else {"status": "member", "user": user}
-        known = self.users.get(user_id)
-        user = known.to_api() if known else {"id": user_id, "is_bot": False, "first_name": "?"}
-        if chat.type == "private":
-            return {"status": "member", "user": user}
-        if chat.admins and chat.admins[0].id == user_id:
-            return {"status": "creator", "user": user, "is_anonymous": False}
-        if any(a.id == user_id for a in chat.admins):
-            return _admin(user)
-        if any(m.id == user_id for m in chat.members):
-            return {"status": "member", "user": user}
-        return {"status": "left", "user": user}
 
     async def _api_getChatMember(self, p: _Params) -> JSON:
         chat = self._chat(p)
@@ -1630,26 +1649,3 @@ def _check_button(button: Any) -> None:
         if not isinstance(text, str) or not 1 <= len(text) <= 256:
             raise _bad("COPY_TEXT_INVALID")
 
-
-def _admin(user: JSON) -> JSON:
-    rights = (
-        "can_manage_chat",
-        "can_delete_messages",
-        "can_manage_video_chats",
-        "can_restrict_members",
-        "can_change_info",
-        "can_invite_users",
-        "can_post_stories",
-        "can_edit_stories",
-        "can_delete_stories",
-        "can_pin_messages",
-        "can_send_welcome_messages",
-    )
-    return {
-        "status": "administrator",
-        "user": user,
-        "can_be_edited": False,
-        "is_anonymous": False,
-        "can_promote_members": False,
-        **dict.fromkeys(rights, True),
-    }
