@@ -32,7 +32,7 @@ def _counting_set(parent: Any, typevar_values: Any, type_: Any, *args: Any, **kw
     _original_set(parent, typevar_values, type_, *args, **kw)
 
 
-_generics.set_cached_generic_type = _counting_set  # type: ignore[assignment]
+_generics.set_cached_generic_type = _counting_set
 
 queries = 0
 

@@ -104,7 +104,7 @@ async def test_roles_get_chat_member_and_administrators(emu: TelegramEmulator, b
     assert isinstance(members["Carol"], ChatMemberMember)
     assert isinstance(members["Dave"], ChatMemberLeft)
     assert isinstance(members["Eve"], ChatMemberBanned)
-    assert members["Eve"].status == "kicked"
+    assert str(members["Eve"].status) == "kicked"
     me = await bot.get_chat_member(group.id, BOT_ID)
     assert isinstance(me, ChatMemberAdministrator)
 
