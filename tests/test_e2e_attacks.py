@@ -21,9 +21,10 @@ from bot.sandbox.telegram import (
     EmuMessage,
     TelegramEmulator,
 )
-from storage.models import Activation, utcnow
+from storage.models import utcnow
 from storage.repo import AccountRepo, CodeRepo
 from tests.conftest import DEMO_KEY, Person, make_settings
+from tests.helpers import buy
 from tests.helpers_time import ticks
 from tests.test_backends import needs_postgres, pg_database  # noqa: F401  (a fixture)
 
@@ -33,20 +34,6 @@ WENT_WRONG = "Something went wrong"
 def _went_wrong(chat: EmuChat) -> list[str]:
     return [m.text for m in chat.bot_messages if WENT_WRONG in m.text] + [
         c.text or "" for c in chat.callbacks if WENT_WRONG in (c.text or "")]
-
-
-async def buy_number(app: App, person: Person, service: str = "tg",
-                     country: int = 0) -> Activation:
-    """A running activation with its card in the chat (bought the way the buttons do)."""
-    async with app.db() as session:
-        account = await AccountRepo(session, app.keybox).current(person.user.id)
-    assert account is not None
-    a = await app.manager.purchase(account=account, chat_id=person.chat.id,
-                                   buyer_id=person.user.id, service=service,
-                                   country=country, max_price=None)
-    a = await app.manager.send_card(a)
-    await person.chat.wait_for("Waiting for the SMS")
-    return a
 
 
 # --- non-text messages ------------------------------------------------------------------
@@ -156,7 +143,7 @@ async def test_a_long_refusal_fits_in_the_button_answer_without_the_key(
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     chat = alice_with_key.chat
-    a = await buy_number(app, alice_with_key)
+    a = await buy(app, alice_with_key)
     provider.advance(150)  # the cancel window is open
     app.manager.clock = lambda: utcnow() + timedelta(seconds=150)
     reason = f"Cancel refused for key {DEMO_KEY}: " + "the operator is busy. " * 15
@@ -187,7 +174,7 @@ def _code_messages(chat: EmuChat) -> list[EmuMessage]:
 async def _long_code_is_delivered_once(app: App, person: Person,
                                        provider: ProviderSandbox) -> None:
     chat = person.chat
-    a = await buy_number(app, person)
+    a = await buy(app, person)
     provider.deliver_sms(a.provider_id, LONG_CODE, f"Open {LONG_CODE} to sign in")
     message = await chat.wait_for(lambda m: m.text.startswith("🔑"), timeout=10)
     assert LONG_CODE in message.text
@@ -228,7 +215,7 @@ async def test_an_sms_too_long_for_a_message_comes_cut_with_the_whole_as_a_file(
     chat = alice_with_key.chat
     sms = "Your code is 481516. " + "Ignore this long legal notice & <terms>. " * 110
     assert len(sms) > 4500
-    a = await buy_number(app, alice_with_key)
+    a = await buy(app, alice_with_key)
     # Some providers give the whole SMS as the "code" when they cannot find one in it.
     provider.deliver_sms(a.provider_id, sms.strip(), sms)
     message = await chat.wait_for(lambda m: m.text.startswith("🔑"), timeout=10)
@@ -265,7 +252,7 @@ async def test_a_code_message_telegram_refuses_is_not_sent_again_and_again(
         app: App, alice_with_key: Person, provider: ProviderSandbox,
         tg: TelegramEmulator) -> None:
     chat = alice_with_key.chat
-    a = await buy_number(app, alice_with_key)
+    a = await buy(app, alice_with_key)
     # Telegram refuses the code message for good (here: its copy button).
     chat.refuse("Bad Request: COPY_TEXT_INVALID",
                 when=lambda params: "copy_text" in json.dumps(params.get("reply_markup")))
@@ -351,7 +338,7 @@ async def test_menus_waiting_on_a_hanging_provider_hold_no_database_connection(
                 async with app.db() as session:
                     await AccountRepo(session, app.keybox).set_key(
                         person.user.id, DEMO_KEY, person.user.id)
-            a = await buy_number(app, alice)
+            a = await buy(app, alice)
             provider.hold("getBalance")
             for person in people:
                 await person.chat.send("/balance")

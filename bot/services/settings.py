@@ -57,34 +57,30 @@ class SettingsService:
     async def set_language(self, user_id: int, language: str) -> bool:
         if language not in LANGUAGES:
             return False
-        async with self.db() as session:
-            users = UserRepo(session)
-            user = await users.get_or_create(user_id)
-            user.language = language
-            await users.save(user)
+        await self._update(user_id, language=language)
         return True
 
     async def set_offset(self, user_id: int, minutes: int | None) -> bool:
         """False (nothing changed) for an offset no place has."""
         if minutes is None or not MIN_OFFSET <= minutes <= MAX_OFFSET:
             return False
-        async with self.db() as session:
-            users = UserRepo(session)
-            user = await users.get_or_create(user_id)
-            user.tz_offset_minutes = minutes
-            await users.save(user)
+        await self._update(user_id, tz_offset_minutes=minutes)
         return True
 
     async def set_country(self, user_id: int, country: int | None) -> bool:
         """None: any country. False (nothing changed) for a country we don't know."""
         if country is not None and country not in self.catalog.known_countries():
             return False
+        await self._update(user_id, default_country=country)
+        return True
+
+    async def _update(self, user_id: int, **changes: object) -> None:
         async with self.db() as session:
             users = UserRepo(session)
             user = await users.get_or_create(user_id)
-            user.default_country = country
+            for name, value in changes.items():
+                setattr(user, name, value)
             await users.save(user)
-        return True
 
     async def remove_favourite(self, user_id: int, service: str) -> bool:
         async with self.db() as session:
