@@ -56,11 +56,33 @@ class ActionResult:
 
 
 @dataclass(frozen=True, slots=True)
-class Running:
-    """The running activations of a chat, oldest first. The rows are detached copies with
-    plain columns only (nothing to lazy-load): the card renderers take them as they are."""
+class RunningActivation:
+    """One running activation as /active lists it (bot.ui.cards.ListFacts)."""
 
-    activations: tuple[Activation, ...]
+    id: int | None
+    service: str
+    country: int | None
+    phone: str
+    state: str
+    cost: float
+    currency: int | None
+    cancel_at: datetime
+    ends_at: datetime
+    cancel_requested: bool
+    resend_requested: bool
+
+    @classmethod
+    def of(cls, row: Activation) -> RunningActivation:
+        return cls(row.id, row.service, row.country, row.phone, row.state, row.cost,
+                   row.currency, row.cancel_at, row.ends_at, row.cancel_requested,
+                   row.resend_requested)
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """The running activations of a chat, oldest first."""
+
+    activations: tuple[RunningActivation, ...]
     now: datetime
 
 
@@ -80,7 +102,7 @@ class ActivationService:
         """buyer_id: only that person's (a private chat); None: everyone's in the chat."""
         async with self.db() as session:
             rows = await ActivationRepo(session).active_in_chat(chat_id, buyer_id=buyer_id)
-        return Running(tuple(rows), self.now())
+        return Running(tuple(RunningActivation.of(row) for row in rows), self.now())
 
     async def _get(self, activation_id: int) -> Activation | None:
         async with self.db() as session:

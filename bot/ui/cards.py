@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
 
@@ -40,6 +41,33 @@ class HasTimeZone(Protocol):
     def language(self) -> str | None: ...
 
 
+class ListFacts(Protocol):
+    """What a line of /active needs: an activation row, or the service layer's plain copy."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def country(self) -> int | None: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def cost(self) -> float: ...
+    @property
+    def currency(self) -> int | None: ...
+    @property
+    def cancel_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def cancel_requested(self) -> bool: ...
+    @property
+    def resend_requested(self) -> bool: ...
+
+
 def user_tz(user: HasTimeZone | None) -> timezone:
     if user is None:
         return UTC
@@ -67,7 +95,7 @@ def phone_display(phone: str) -> str:
     return phone if phone.startswith("+") else f"+{phone}"
 
 
-def shown_country(a: Activation) -> int | None:
+def shown_country(a: ListFacts) -> int | None:
     """The country to show: the one chosen, or for "any country" the one the provider
     gave, read from the number's dialling code (None when even that is unknown)."""
     return a.country if a.country is not None else dialling.country_of(a.phone)
@@ -95,7 +123,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def cancel_unconfirmed(a: Activation, now: datetime) -> bool:
+def cancel_unconfirmed(a: ListFacts, now: datetime) -> bool:
     """Past its end with no code and still not cancelled: the bot's cancel at the end
     has not been confirmed by the provider (it refused or did not answer), and the
     poller keeps trying until the outcome is known. This is the hook for item 10: the
@@ -103,7 +131,7 @@ def cancel_unconfirmed(a: Activation, now: datetime) -> bool:
     return ActivationState(a.state) == ActivationState.WAITING and _seconds(a.ends_at, now) <= 0
 
 
-def _state_line(a: Activation, t: Translator, now: datetime) -> str:
+def _state_line(a: ListFacts, t: Translator, now: datetime) -> str:
     state = ActivationState(a.state)
     price = money(a.cost, a.currency)
     if state == ActivationState.WAITING:
@@ -157,7 +185,7 @@ def card_text(a: Activation, codes: list[Code], t: Translator, catalog: Catalog,
     return "\n".join(lines)
 
 
-def list_entry(n: int, a: Activation, t: Translator, catalog: Catalog, now: datetime) -> str:
+def list_entry(n: int, a: ListFacts, t: Translator, catalog: Catalog, now: datetime) -> str:
     """One line of /active: service, number, state, time left."""
     state = ActivationState(a.state)
     if cancel_unconfirmed(a, now):
@@ -177,7 +205,7 @@ def list_entry(n: int, a: Activation, t: Translator, catalog: Catalog, now: date
              status=Raw(status + left))
 
 
-def list_markup(running: list[Activation], t: Translator,
+def list_markup(running: Sequence[ListFacts], t: Translator,
                 catalog: Catalog) -> InlineKeyboardMarkup:
     """One button per entry; pressing it brings that activation's card down here."""
     rows = [[InlineKeyboardButton(
