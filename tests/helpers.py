@@ -15,8 +15,10 @@ BOB_KEY = "bobKEY9876543210zyxwvuZYXWVU"
 
 
 def within(app: App) -> float:
-    """How long a code may take to show up: two poll intervals and some slack."""
-    return 2 * app.settings.POLL_INTERVAL + 1.5
+    """How long to wait for what the poller brings: two poll intervals and slack for a
+    loaded machine. Only ever a bound on a wait (the tests' point is that it arrives, not
+    how fast: speed is measured by bench/, never asserted)."""
+    return 2 * app.settings.POLL_INTERVAL + 10
 
 
 def code_messages(chat: EmuChat, code: str | None = None) -> list[EmuMessage]:
