@@ -88,21 +88,24 @@ class Notifier:
 
     async def send(self, chat_id: int, text: str, *,
                    markup: InlineKeyboardMarkup | None = None,
-                   reply_to: int | None = None) -> Message:
+                   reply_to: int | None = None, thread: int | None = None) -> Message:
+        """`thread`: the forum topic to post in (None: General / no topics)."""
         reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                  if reply_to else None)
         text = fit_html(text, MESSAGE_LIMIT)  # a longer one is refused, not shortened
         return await self._deliver(chat_id, lambda: self.bot.send_message(
-            chat_id, text, reply_markup=markup, reply_parameters=reply))
+            chat_id, text, reply_markup=markup, reply_parameters=reply,
+            message_thread_id=thread))
 
     async def send_document(self, chat_id: int, filename: str, data: bytes, *,
-                            caption: str = "", reply_to: int | None = None) -> Message:
+                            caption: str = "", reply_to: int | None = None,
+                            thread: int | None = None) -> Message:
         reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                  if reply_to else None)
         document = BufferedInputFile(data, filename=filename)
         return await self._deliver(chat_id, lambda: self.bot.send_document(
             chat_id, document, caption=fit_html(caption, CAPTION_LIMIT) or None,
-            reply_parameters=reply))
+            reply_parameters=reply, message_thread_id=thread))
 
     async def edit(self, chat_id: int, message_id: int, text: str, *,
                    markup: InlineKeyboardMarkup | None = None) -> bool:

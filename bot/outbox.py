@@ -50,7 +50,8 @@ class Outbox:
         text, full_sms = cards.code_message(a, code, t, self.catalog)
         try:
             message = await self.notifier.send(
-                a.chat_id, text, markup=cards.code_markup(code, t), reply_to=a.card_message_id)
+                a.chat_id, text, markup=cards.code_markup(code, t), reply_to=a.card_message_id,
+                thread=a.message_thread_id)
         except ChatUnavailable:
             return False
         except TelegramAPIError as exc:
@@ -75,7 +76,8 @@ class Outbox:
     async def _deliver_bare(self, a: Activation, code: Code, t: Translator) -> int | None:
         try:
             message = await self.notifier.send(a.chat_id, cards.code_plain(code, t),
-                                               reply_to=a.card_message_id)
+                                               reply_to=a.card_message_id,
+                thread=a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.error("code of activation %s could not be delivered: %s", a.id, exc)
             return None
@@ -88,7 +90,8 @@ class Outbox:
         try:
             await self.notifier.send_document(
                 a.chat_id, f"sms-{a.phone}.txt", full_sms.encode("utf-8"),
-                caption=t("act.sms_file_caption"), reply_to=reply_to)
+                caption=t("act.sms_file_caption"), reply_to=reply_to,
+                thread=a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.warning("full SMS of activation %s not sent: %s", a.id, exc)
 
