@@ -56,9 +56,14 @@ class CardPublisher:
         now = self.clock()
         text = cards.card_text(a, codes, t, self.catalog, now, cards.chosen_tz(user),
                                buyer=buyer)
+        if a.codes_chat_id is not None and buyer is not None:
+            text += "\n" + t("group_buy.codes_in_private", name=buyer)
         if note is not None:
             text += "\n" + t(note)
         return text, cards.card_markup(a, t, now)
+
+    async def buyer_name(self, a: Activation) -> str:
+        return await self._buyer_name(a)
 
     async def _buyer_name(self, a: Activation) -> str:
         try:

@@ -48,6 +48,12 @@ class Outbox:
         async with self.db() as session:
             t, _ = await self.cards.context(UserRepo(session), a)
         text, full_sms = cards.code_message(a, code, t, self.catalog)
+        if a.codes_chat_id is not None and a.codes_chat_id != a.chat_id:
+            private = await self._deliver_private(a, code, text, t)
+            if private is not None:
+                return private
+            a = await self._codes_to_group(a)
+            text = f"{text}\n{t('group_buy.no_private_chat', name=await self.cards.buyer_name(a))}"
         try:
             message = await self.notifier.send(
                 a.chat_id, text, markup=cards.code_markup(code, t), reply_to=a.card_message_id,
@@ -72,6 +78,38 @@ class Outbox:
         if full_sms is not None:
             await self._send_sms_file(a, full_sms, t, message.message_id)
         return True
+
+    async def _deliver_private(self, a: Activation, code: Code, text: str,
+                               t: Translator) -> bool | None:
+        """The code to the buyer's private chat (the group's rules say so). None: that chat
+        cannot be reached (the buyer never started the bot, or blocked it): the group gets
+        it instead. False: a transient failure, tried again later."""
+        assert a.codes_chat_id is not None
+        try:
+            message = await self.notifier.send(a.codes_chat_id, text,
+                                               markup=cards.code_markup(code, t))
+        except ChatUnavailable:
+            return None
+        except TelegramAPIError as exc:
+            if is_permanent(exc):
+                return None
+            log.warning("code of activation %s not delivered yet: %s", a.id, exc)
+            return False
+        async with self.db() as session:
+            await CodeRepo(session).mark_delivered(code, message.message_id)
+        self.code_delivered(code)
+        return True
+
+    async def _codes_to_group(self, a: Activation) -> Activation:
+        """The buyer's private chat is out of reach: this and later codes go to the group
+        (the card says so no more)."""
+        async with self.db() as session:
+            repo = ActivationRepo(session)
+            fresh = await repo.get(a.id or 0)
+            if fresh is None:
+                return a
+            fresh.codes_chat_id = None
+            return await repo.save(fresh)
 
     async def _deliver_bare(self, a: Activation, code: Code, t: Translator) -> int | None:
         try:

@@ -8,6 +8,7 @@ area's own test)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from bot.app import App
 from bot.sandbox.provider import CANCELLED, ProviderSandbox
 from bot.sandbox.telegram import EmuChat, EmuMessage, EmuUser, TelegramEmulator
-from bot.services.group_rules import Reservation, RuleRefusal
+from bot.services.group_rules import GroupRules, Reservation, RuleRefusal
 from storage.repo import AccountRepo
 from tests.conftest import DEMO_KEY
 from tests.helpers import is_code
@@ -128,7 +129,8 @@ async def test_other_member_cannot_cancel_admin_can(
     assert bought[0].status != CANCELLED
     # Dave (an admin) may cancel Alice's number: the group's account gets the refund.
     answer = await team.chat.press("Cancel", message=card, user=team.admin, timeout=15)
-    assert answer.text is not None and "refunded" in answer.text
+    assert answer.text is not None
+    assert "refunded" in answer.text
     assert bought[0].status == CANCELLED
     assert provider.balance(GROUP_KEY) == 50.0
 
@@ -176,7 +178,9 @@ async def test_rule_refusal_before_any_money_moves(
     await team.chat.press("Buy for", message=confirm, user=team.bob, timeout=15)
     refused = await team.chat.wait_for("Not bought", timeout=15)
     assert "daily limit of 10.00" in refused.text
-    assert asked and asked[0][0] == team.chat.id and asked[0][1] == team.bob.id
+    assert asked
+    assert asked[0][0] == team.chat.id
+    assert asked[0][1] == team.bob.id
     assert asked[0][3] is False
     assert provider.balance(GROUP_KEY) == 50.0
     assert not [a for a in provider.activations if a.api_key == GROUP_KEY]
@@ -188,7 +192,7 @@ async def test_purchase_confirmed_with_rules_and_admin_flag(
     rules = app.dp["purchase"].group_rules
     confirmed: list[tuple[Reservation, int]] = []
     flags: list[bool] = []
-    original = rules.reserve
+    original: Callable[..., Awaitable[Reservation | RuleRefusal]] = rules.reserve
 
     async def reserve(chat_id: int, member_id: int, price: float, *,
                       is_admin: bool) -> Reservation | RuleRefusal:
@@ -201,4 +205,43 @@ async def test_purchase_confirmed_with_rules_and_admin_flag(
     rules.reserve, rules.confirm = reserve, confirm
     await buy_in_group(team, team.admin)
     assert flags == [True]
-    assert len(confirmed) == 1 and confirmed[0][0].member_id == team.admin.id
+    assert len(confirmed) == 1
+    assert confirmed[0][0].member_id == team.admin.id
+
+
+def codes_to_buyer(app: App) -> None:
+    async def rules(chat_id: int) -> GroupRules:
+        return GroupRules(codes_to="buyer")
+
+    app.dp["purchase"].group_rules.rules = rules
+
+
+async def test_codes_to_buyers_private_chat_when_rules_say_so(
+        app: App, plain_team: Team, provider: ProviderSandbox, tg: TelegramEmulator) -> None:
+    team = plain_team
+    codes_to_buyer(app)
+    private = tg.private_chat(team.alice)
+    await private.send("/start")
+    await private.wait_for(lambda m: True, timeout=15)
+    card = await buy_in_group(team, team.alice)
+    assert "sent to Alice in private" in card.text
+    bought = [a for a in provider.activations if a.api_key == GROUP_KEY]
+    provider.deliver_sms(bought[0].id, "48213")
+    code = await private.wait_for(is_code("48213"), timeout=15)
+    assert "48213" in code.text
+    await team.chat.wait_for("Code received", timeout=15)  # the card shows the state
+    assert not [m for m in team.chat.bot_messages if m is not card and "48213" in m.text]
+
+
+async def test_codes_fall_back_to_group_when_buyer_never_started_the_bot(
+        app: App, plain_team: Team, provider: ProviderSandbox, tg: TelegramEmulator) -> None:
+    team = plain_team
+    codes_to_buyer(app)
+    # For the bot, a person who never started it answers like one who blocked it: 403.
+    tg.private_chat(team.bob).block()
+    await buy_in_group(team, team.bob)
+    bought = [a for a in provider.activations if a.api_key == GROUP_KEY]
+    provider.deliver_sms(bought[0].id, "55555")
+    code = await team.chat.wait_for(is_code("55555"), timeout=15)
+    assert "Bob has not started the bot in private" in code.text
+    assert not [m for m in tg.private_chat(team.bob).bot_messages if "55555" in m.text]

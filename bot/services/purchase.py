@@ -202,6 +202,7 @@ class PurchaseService:
         if account is None:
             return Failed(Failure.BAD_KEY)
         reservation: Reservation | None = None
+        codes_chat_id: int | None = None
         rules = self.group_rules
         if owner_id < 0 and rules is not None:
             is_admin = (self.groups is not None
@@ -210,11 +211,14 @@ class PurchaseService:
             if isinstance(held, RuleRefusal):
                 return Failed(Failure.RULE, text=held.text or held.rule)
             reservation = held
+            if (await rules.rules(owner_id)).codes_to == "buyer":
+                codes_chat_id = buyer_id
         try:
             activation = await self.manager.purchase(
                 account=account, chat_id=chat_id, buyer_id=buyer_id, service=service,
                 country=country, max_price=max_price, provider_id=provider or None,
-                menu_message_id=message_id, thread_id=thread_id)
+                menu_message_id=message_id, thread_id=thread_id,
+                codes_chat_id=codes_chat_id)
         except KoalaError as exc:
             if isinstance(exc, PurchaseLost) and not isinstance(exc, PurchasePending):
                 self._mark_done(chat_id, message_id)  # a number may exist: never re-buy
