@@ -54,6 +54,16 @@ class Outbox:
                 return private
             a = await self._codes_to_group(a)
             text = f"{text}\n{t('group_buy.no_private_chat', name=await self.cards.buyer_name(a))}"
+        elif (a.chat_id < 0 and a.card_message_id is not None and full_sms is None
+              and self.notifier.busy(a.chat_id)):
+            # A busy group (near ~20 messages a minute, or in a flood wait): the card,
+            # edited with every code (bot/card_publisher.py), carries this one; a message
+            # of its own would wait in the group's queue.
+            async with self.db() as session:
+                await CodeRepo(session).mark_delivered(code, a.card_message_id)
+            self.code_delivered(code)
+            log.info("code of activation %s folded into its card (busy group)", a.id)
+            return True
         try:
             message = await self.notifier.send(
                 a.chat_id, text, markup=cards.code_markup(code, t), reply_to=a.card_message_id,

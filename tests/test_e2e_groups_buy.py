@@ -8,6 +8,7 @@ area's own test)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from bot.app import App
 from bot.sandbox.provider import CANCELLED, ProviderSandbox
 from bot.sandbox.telegram import EmuChat, EmuMessage, EmuUser, TelegramEmulator
 from bot.services.group_rules import GroupRules, Reservation, RuleRefusal
-from storage.repo import AccountRepo
+from storage.repo import AccountRepo, CodeRepo
 from tests.conftest import DEMO_KEY
 from tests.helpers import is_code
 
@@ -245,3 +246,60 @@ async def test_codes_fall_back_to_group_when_buyer_never_started_the_bot(
     code = await team.chat.wait_for(is_code("55555"), timeout=15)
     assert "Bob has not started the bot in private" in code.text
     assert not [m for m in tg.private_chat(team.bob).bot_messages if "55555" in m.text]
+
+
+async def test_busy_group_gets_the_code_in_the_card_not_a_message_that_waits(
+        app: App, plain_team: Team, provider: ProviderSandbox, tg: TelegramEmulator) -> None:
+    team = plain_team
+    card = await buy_in_group(team, team.alice)
+    # The team has been busy: the group is at Telegram's ~20 messages a minute.
+    team.chat.enforce_group_limit(per_minute=20)
+    for n in range(20):
+        await app.manager.notifier.send(team.chat.id, f"busy {n}")
+    before = len(team.chat.bot_messages)
+    bought = [a for a in provider.activations if a.api_key == GROUP_KEY]
+    provider.deliver_sms(bought[0].id, "48213")
+    shown = await team.chat.wait_for(
+        lambda m: m.message_id == card.message_id and "48213" in m.text, timeout=15)
+    assert "Code received" in shown.text
+    # Delivered (not left for later) without a message of its own, so nothing waits.
+    async def undelivered() -> int:
+        async with app.db() as session:
+            return len(await CodeRepo(session).undelivered())
+
+    for _ in range(300):
+        if await undelivered() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await undelivered() == 0
+    assert len(team.chat.bot_messages) == before
+    assert not [m for m in team.chat.bot_messages if is_code("48213")(m)]
+
+
+async def test_one_groups_flood_wait_does_not_hold_other_chats(
+        app: App, plain_team: Team, provider: ProviderSandbox, tg: TelegramEmulator) -> None:
+    team = plain_team
+    await buy_in_group(team, team.alice)
+    private = tg.private_chat(team.bob)
+    await private.send(f"/key {DEMO_KEY}")
+    await private.wait_for("100.00", timeout=15)
+    await private.send("/buy")
+    await private.wait_for("Choose a service", timeout=15)
+    await private.press("Telegram", timeout=15)
+    await private.wait_for("Choose a country", timeout=15)
+    await private.press("Russia", timeout=15)
+    screen = await private.wait_for(lambda m: "Confirm the purchase" in m.text
+                                    or "Several suppliers" in m.text, timeout=15)
+    if "Several suppliers" in screen.text:
+        await private.press("Cheapest", timeout=15)
+        await private.wait_for("Confirm the purchase", timeout=15)
+    await private.press("Buy for", timeout=15)
+    await private.wait_for(is_card, timeout=15)
+    # The group answers every send and edit with a long 429 from now on.
+    tg.flood(team.chat, retry_after=120, count=1000)
+    group_a = next(a for a in provider.activations if a.api_key == GROUP_KEY)
+    private_a = next(a for a in provider.activations if a.api_key == DEMO_KEY)
+    provider.deliver_sms(group_a.id, "11111")
+    provider.deliver_sms(private_a.id, "22222")
+    await private.wait_for(is_code("22222"), timeout=20)
+    assert not [m for m in team.chat.bot_messages if "11111" in m.text]
