@@ -113,13 +113,16 @@ class ActivationCore:
     async def purchase(self, *, account: Account, chat_id: int, buyer_id: int, service: str,
                        country: int | None, max_price: float | None,
                        provider_id: int | None = None,
-                       menu_message_id: int | None = None) -> Activation:
+                       menu_message_id: int | None = None,
+                       thread_id: int | None = None,
+                       codes_chat_id: int | None = None) -> Activation:
         """Buy with getNumberV2 (once: never retried) and store the activation. Raises the
         provider's error untouched (nothing was bought) or PurchasePending (lost answer)."""
         return await self.buying.purchase(
             account=account, chat_id=chat_id, buyer_id=buyer_id, service=service,
             country=country, max_price=max_price, provider_id=provider_id,
-            menu_message_id=menu_message_id)
+            menu_message_id=menu_message_id, thread_id=thread_id,
+            codes_chat_id=codes_chat_id)
 
     async def store_purchase(self, intent: PurchaseIntent, purchase: Purchase) -> Activation:
         return await self.buying.store_purchase(intent, purchase)

@@ -43,6 +43,8 @@ from bot.prices import PriceCache
 from bot.services.accounts import AccountService
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
+from bot.services.group_rules import GroupRulesService
+from bot.services.groups import GroupService
 from bot.services.history import HistoryService
 from bot.services.ops import OpsService
 from bot.services.purchase import PurchaseService
@@ -147,7 +149,10 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     # Buy area services (r1b), received by handlers by parameter name.
     catalogue = CatalogueService(db, keybox, catalog, dp["prices"])
     dp["catalogue"] = catalogue
-    dp["purchase"] = PurchaseService(db, keybox, koala, manager, catalogue)
+    dp["groups"] = groups = GroupService(bot)  # g1's service (a stub until merged)
+    dp["group_rules"] = group_rules = GroupRulesService()  # g3's (a stub until merged)
+    dp["purchase"] = PurchaseService(db, keybox, koala, manager, catalogue,
+                                     groups=groups, group_rules=group_rules)
     dp.update.outer_middleware(context)
     dp.callback_query.middleware(CallbackAnswers())
     dp.include_routers(*get_routers())

@@ -71,7 +71,9 @@ class Buyer:
     async def purchase(self, *, account: Account, chat_id: int, buyer_id: int, service: str,
                        country: int | None, max_price: float | None,
                        provider_id: int | None = None,
-                       menu_message_id: int | None = None) -> Activation:
+                       menu_message_id: int | None = None,
+                       thread_id: int | None = None,
+                       codes_chat_id: int | None = None) -> Activation:
         """Buy with getNumberV2 (once: never retried) and store the activation.
 
         A purchase intent is written first, so that a purchase whose answer is lost (or
@@ -86,7 +88,8 @@ class Buyer:
         intent = await self._open_intent(account.id, key, chat_id=chat_id, buyer_id=buyer_id,
                                          service=service, country=country,
                                          max_price=max_price, operator=provider_id,
-                                         message_id=menu_message_id)
+                                         message_id=menu_message_id, thread_id=thread_id,
+                                         codes_chat_id=codes_chat_id)
         assert intent.id is not None
         try:
             try:
@@ -114,7 +117,9 @@ class Buyer:
 
     async def _open_intent(self, account_id: int, key: str, *, chat_id: int, buyer_id: int,
                            service: str, country: int | None, max_price: float | None,
-                           operator: int | None, message_id: int | None) -> PurchaseIntent:
+                           operator: int | None, message_id: int | None,
+                           thread_id: int | None = None,
+                           codes_chat_id: int | None = None) -> PurchaseIntent:
         """Record the purchase before it is sent, with the numbers that already exist
         (none of them can be this purchase). An unreadable list is no reason not to buy."""
         known: str | None = None
@@ -128,7 +133,8 @@ class Buyer:
             account_id=account_id, chat_id=chat_id, buyer_id=buyer_id, service=service,
             country=country, operator=operator,
             max_price=max_price, known_before=known, requested_at=self.clock(),
-            message_id=message_id)
+            message_id=message_id, message_thread_id=thread_id,
+            codes_chat_id=codes_chat_id)
         async with self.db() as session:
             session.add(intent)
             await session.flush()
@@ -145,6 +151,7 @@ class Buyer:
         activation = Activation(
             provider_id=purchase.activation_id, account_id=intent.account_id,
             chat_id=intent.chat_id, buyer_id=intent.buyer_id, service=intent.service,
+            message_thread_id=intent.message_thread_id, codes_chat_id=intent.codes_chat_id,
             country=intent.country, phone=purchase.phone,
             cost=purchase.cost if purchase.cost is not None else (intent.max_price or 0.0),
             currency=purchase.currency, can_get_another_sms=purchase.can_get_another_sms,

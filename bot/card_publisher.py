@@ -56,9 +56,14 @@ class CardPublisher:
         now = self.clock()
         text = cards.card_text(a, codes, t, self.catalog, now, cards.chosen_tz(user),
                                buyer=buyer)
+        if a.codes_chat_id is not None and buyer is not None:
+            text += "\n" + t("group_buy.codes_in_private", name=buyer)
         if note is not None:
             text += "\n" + t(note)
         return text, cards.card_markup(a, t, now)
+
+    async def buyer_name(self, a: Activation) -> str:
+        return await self._buyer_name(a)
 
     async def _buyer_name(self, a: Activation) -> str:
         try:
@@ -76,7 +81,8 @@ class CardPublisher:
         rendered_at = self.clock()
         text, markup = await self.render(a, note=note)
         try:
-            message = await self.notifier.send(a.chat_id, text, markup=markup, reply_to=reply_to)
+            message = await self.notifier.send(a.chat_id, text, markup=markup, reply_to=reply_to,
+                                                thread=a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.warning("card of activation %s not sent: %s", a.id, exc)
             return a
@@ -138,6 +144,7 @@ class CardPublisher:
         text = t(key, service=self.catalog.service_name(a.service, t.lang),
                  phone=cards.phone_display(a.phone), price=money(a.cost, a.currency))
         try:
-            await self.notifier.send(a.chat_id, text, reply_to=a.card_message_id)
+            await self.notifier.send(a.chat_id, text, reply_to=a.card_message_id,
+                                       thread=a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.info("notice for activation %s not sent: %s", a.id, exc)

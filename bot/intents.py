@@ -283,7 +283,8 @@ class IntentSettler:
                     intent.chat_id, intent.message_id, text, markup=markup):
                 return
             if new_if_gone:
-                await notifier.send(intent.chat_id, text, markup=markup)
+                await notifier.send(intent.chat_id, text, markup=markup,
+                                    thread=intent.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.info("intent %s: message not shown: %s", intent.id, exc)
 

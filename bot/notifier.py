@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -28,6 +30,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+# Telegram lets a bot post about 20 messages a minute in one group; past this many in the
+# last minute a group counts as busy, and what can be folded into an edit is (bot/outbox.py).
+GROUP_SOFT_LIMIT = 15
+GROUP_WINDOW = 60.0
+
+
 class ChatUnavailable(Exception):
     """The chat blocked the bot, was deleted, or the bot was removed from it."""
 
@@ -45,6 +53,29 @@ class Notifier:
         self.attempts = attempts
         self.unreachable: set[int] = set()  # chats that answered 403 since start
         self._locks: dict[int, asyncio.Lock] = {}
+        self._group_sends: dict[int, deque[float]] = {}  # group chat id -> send times
+        self._flooded_until: dict[int, float] = {}  # chat id -> end of its 429 wait
+        self.monotonic = time.monotonic
+
+    def busy(self, chat_id: int) -> bool:
+        """A group near its messages-per-minute limit, or any chat in a flood wait: a new
+        message there would wait, so callers fold what they can into an edit."""
+        now = self.monotonic()
+        if self._flooded_until.get(chat_id, 0.0) > now:
+            return True
+        sends = self._group_sends.get(chat_id)
+        if not sends:
+            return False
+        while sends and sends[0] <= now - GROUP_WINDOW:
+            sends.popleft()
+        return len(sends) >= GROUP_SOFT_LIMIT
+
+    def _count_send(self, chat_id: int) -> None:
+        if chat_id < 0:  # groups: the per-chat limit that matters
+            sends = self._group_sends.setdefault(chat_id, deque())
+            sends.append(self.monotonic())
+            while len(sends) > 4 * GROUP_SOFT_LIMIT:
+                sends.popleft()
 
     def _lock(self, chat_id: int) -> asyncio.Lock:
         # Messages to one chat keep their order; other chats are not held up.
@@ -66,6 +97,7 @@ class Notifier:
                     waited += delay
                     if waited > self.max_wait:
                         raise
+                    self._flooded_until[chat_id] = self.monotonic() + delay
                     log.info("flood control in chat %s: waiting %.1fs", chat_id, delay)
                     await asyncio.sleep(delay)
                 except TelegramForbiddenError:
@@ -88,21 +120,28 @@ class Notifier:
 
     async def send(self, chat_id: int, text: str, *,
                    markup: InlineKeyboardMarkup | None = None,
-                   reply_to: int | None = None) -> Message:
+                   reply_to: int | None = None, thread: int | None = None) -> Message:
+        """`thread`: the forum topic to post in (None: General / no topics)."""
         reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                  if reply_to else None)
         text = fit_html(text, MESSAGE_LIMIT)  # a longer one is refused, not shortened
-        return await self._deliver(chat_id, lambda: self.bot.send_message(
-            chat_id, text, reply_markup=markup, reply_parameters=reply))
+        sent = await self._deliver(chat_id, lambda: self.bot.send_message(
+            chat_id, text, reply_markup=markup, reply_parameters=reply,
+            message_thread_id=thread))
+        self._count_send(chat_id)
+        return sent
 
     async def send_document(self, chat_id: int, filename: str, data: bytes, *,
-                            caption: str = "", reply_to: int | None = None) -> Message:
+                            caption: str = "", reply_to: int | None = None,
+                            thread: int | None = None) -> Message:
         reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                  if reply_to else None)
         document = BufferedInputFile(data, filename=filename)
-        return await self._deliver(chat_id, lambda: self.bot.send_document(
+        sent = await self._deliver(chat_id, lambda: self.bot.send_document(
             chat_id, document, caption=fit_html(caption, CAPTION_LIMIT) or None,
-            reply_parameters=reply))
+            reply_parameters=reply, message_thread_id=thread))
+        self._count_send(chat_id)
+        return sent
 
     async def edit(self, chat_id: int, message_id: int, text: str, *,
                    markup: InlineKeyboardMarkup | None = None) -> bool:

@@ -48,9 +48,26 @@ class Outbox:
         async with self.db() as session:
             t, _ = await self.cards.context(UserRepo(session), a)
         text, full_sms = cards.code_message(a, code, t, self.catalog)
+        if a.codes_chat_id is not None and a.codes_chat_id != a.chat_id:
+            private = await self._deliver_private(a, code, text, t)
+            if private is not None:
+                return private
+            a = await self._codes_to_group(a)
+            text = f"{text}\n{t('group_buy.no_private_chat', name=await self.cards.buyer_name(a))}"
+        elif (a.chat_id < 0 and a.card_message_id is not None and full_sms is None
+              and self.notifier.busy(a.chat_id)):
+            # A busy group (near ~20 messages a minute, or in a flood wait): the card,
+            # edited with every code (bot/card_publisher.py), carries this one; a message
+            # of its own would wait in the group's queue.
+            async with self.db() as session:
+                await CodeRepo(session).mark_delivered(code, a.card_message_id)
+            self.code_delivered(code)
+            log.info("code of activation %s folded into its card (busy group)", a.id)
+            return True
         try:
             message = await self.notifier.send(
-                a.chat_id, text, markup=cards.code_markup(code, t), reply_to=a.card_message_id)
+                a.chat_id, text, markup=cards.code_markup(code, t), reply_to=a.card_message_id,
+                thread=a.message_thread_id)
         except ChatUnavailable:
             return False
         except TelegramAPIError as exc:
@@ -72,10 +89,43 @@ class Outbox:
             await self._send_sms_file(a, full_sms, t, message.message_id)
         return True
 
+    async def _deliver_private(self, a: Activation, code: Code, text: str,
+                               t: Translator) -> bool | None:
+        """The code to the buyer's private chat (the group's rules say so). None: that chat
+        cannot be reached (the buyer never started the bot, or blocked it): the group gets
+        it instead. False: a transient failure, tried again later."""
+        assert a.codes_chat_id is not None
+        try:
+            message = await self.notifier.send(a.codes_chat_id, text,
+                                               markup=cards.code_markup(code, t))
+        except ChatUnavailable:
+            return None
+        except TelegramAPIError as exc:
+            if is_permanent(exc):
+                return None
+            log.warning("code of activation %s not delivered yet: %s", a.id, exc)
+            return False
+        async with self.db() as session:
+            await CodeRepo(session).mark_delivered(code, message.message_id)
+        self.code_delivered(code)
+        return True
+
+    async def _codes_to_group(self, a: Activation) -> Activation:
+        """The buyer's private chat is out of reach: this and later codes go to the group
+        (the card says so no more)."""
+        async with self.db() as session:
+            repo = ActivationRepo(session)
+            fresh = await repo.get(a.id or 0)
+            if fresh is None:
+                return a
+            fresh.codes_chat_id = None
+            return await repo.save(fresh)
+
     async def _deliver_bare(self, a: Activation, code: Code, t: Translator) -> int | None:
         try:
             message = await self.notifier.send(a.chat_id, cards.code_plain(code, t),
-                                               reply_to=a.card_message_id)
+                                               reply_to=a.card_message_id,
+                thread=a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.error("code of activation %s could not be delivered: %s", a.id, exc)
             return None
@@ -88,7 +138,8 @@ class Outbox:
         try:
             await self.notifier.send_document(
                 a.chat_id, f"sms-{a.phone}.txt", full_sms.encode("utf-8"),
-                caption=t("act.sms_file_caption"), reply_to=reply_to)
+                caption=t("act.sms_file_caption"), reply_to=reply_to,
+                thread=a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.warning("full SMS of activation %s not sent: %s", a.id, exc)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatMemberStatus
-from aiogram.exceptions import TelegramAPIError
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -21,6 +19,7 @@ from bot.services.activations import (
     Outcome,
     UserAction,
 )
+from bot.services.groups import GroupService
 from bot.texts import Translator
 from bot.ui import cards
 from bot.ui.callbacks import ActAction, ActCb
@@ -34,7 +33,8 @@ _ACTIONS = {ActAction.CANCEL: UserAction.CANCEL, ActAction.ANOTHER: UserAction.A
             ActAction.DONE: UserAction.COMPLETE}
 
 
-async def may_act(bot: Bot, activation: ActivationRef, query: CallbackQuery) -> bool:
+async def may_act(groups: GroupService, activation: ActivationRef,
+                  query: CallbackQuery) -> bool:
     """Only the buyer acts on a card; in a group, the group's admins too."""
     message = query.message
     if message is None or activation.chat_id != message.chat.id:
@@ -43,11 +43,7 @@ async def may_act(bot: Bot, activation: ActivationRef, query: CallbackQuery) -> 
         return True
     if activation.chat_id > 0:
         return False
-    try:
-        member = await bot.get_chat_member(activation.chat_id, query.from_user.id)
-    except TelegramAPIError:
-        return False
-    return member.status in {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
+    return await groups.is_admin(activation.chat_id, query.from_user.id)
 
 
 def _answer_text(result: ActionResult, price: str, t: Translator,
@@ -126,14 +122,16 @@ def make_router() -> Router:
     @router.callback_query(ActCb.filter(F.action == ActAction.CANCEL))
     @router.callback_query(ActCb.filter(F.action == ActAction.ANOTHER))
     @router.callback_query(ActCb.filter(F.action == ActAction.DONE))
-    async def act(query: CallbackQuery, callback_data: ActCb, bot: Bot, t: Translator,
+    async def act(query: CallbackQuery, callback_data: ActCb, groups: GroupService,
+                  t: Translator,
                   activations: ActivationService, callback_answer: CallbackAnswer) -> None:
         found = await activations.ref(callback_data.id)
         if found is None:
             callback_answer.text, callback_answer.show_alert = t("act.not_found"), True
             return
-        if not await may_act(bot, found, query):
-            callback_answer.text, callback_answer.show_alert = t("common.not_yours"), True
+        if not await may_act(groups, found, query):
+            key = "common.not_yours" if found.chat_id > 0 else "group_buy.not_your_number"
+            callback_answer.text, callback_answer.show_alert = t(key), True
             return
         action = _ACTIONS[callback_data.action]
         price = money(found.cost, found.currency)

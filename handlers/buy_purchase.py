@@ -18,7 +18,16 @@ from bot.ui import keyboards_buy as kb
 from bot.ui.callbacks import ActCb, BuyAction, BuyCb, IntentAction, IntentCb
 from handlers.buy_confirm import confirm, no_numbers
 from handlers.buy_countries import countries
-from handlers.buy_screens import LATE, SELF, Buy, loading, offers_failed, paying_key, show
+from handlers.buy_screens import (
+    LATE,
+    SELF,
+    Buy,
+    loading,
+    offers_failed,
+    paying_key,
+    show,
+    thread_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +71,7 @@ async def buy(ctx: Buy, query: CallbackQuery, cb: BuyCb) -> None:
         outcome = await ctx.purchase.buy(
             ctx.owner_id, chat_id=chat_id, message_id=message_id,
             buyer_id=query.from_user.id, service=cb.svc, country=cb.country,
-            max_price=max_price, provider=cb.provider)
+            max_price=max_price, provider=cb.provider, thread_id=thread_of(query))
         if isinstance(outcome, Failed):
             await purchase_failed(ctx, query, cb, outcome, ready)
             return
@@ -114,6 +123,9 @@ async def purchase_failed(ctx: Buy, query: CallbackQuery, cb: BuyCb, failed: Fai
             await show(ctx, query, t("buy.prohibited", service=name), kb.other_service(t, owner))
         case Failure.REGION:
             await show(ctx, query, t("common.region"), kb.back_only(t, back))
+        case Failure.RULE:  # nothing was sent to the provider
+            await show(ctx, query, t("group_buy.refused", rule=failed.text),
+                       kb.back_only(t, back))
         case Failure.BANNED:
             await show(ctx, query, t("common.banned", until=failed.until or "?"),
                        kb.back_only(t, back))

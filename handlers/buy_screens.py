@@ -67,6 +67,11 @@ async def show(ctx: Buy, event: Event, text: str,
         (b.callback_data or "").startswith(_MENU_PREFIXES)
         for row in markup.inline_keyboard for b in row)
     target = _edit_target(event, new=new)
+    if _chat_id(event) != ctx.user_id:
+        # A group: the remembered open menu is the person's private one (typed text
+        # there edits it); a group menu is only ever pressed, never typed into.
+        await put(ctx, event, text, markup, new=new)
+        return
     previous = (await ctx.menus.get(ctx.user_id)).message_id
     if is_menu and previous is not None and (target is None or target[1] != previous):
         await menus.drop_buttons(ctx.bot, ctx.user_id, previous)  # one live menu per chat
@@ -77,6 +82,23 @@ async def show(ctx: Buy, event: Event, text: str,
         if target is not None and is_menu:
             await menus.drop_buttons(ctx.bot, *target)  # not editable, but maybe pressable
         await _remember(ctx, *shown, is_menu, menu, previous)
+
+
+def _chat_id(event: Event) -> int:
+    if isinstance(event, OpenMenu):
+        return event.chat_id
+    if isinstance(event, Message):
+        return event.chat.id
+    return event.message.chat.id if event.message is not None else event.from_user.id
+
+
+def thread_of(event: Event) -> int | None:
+    """The forum topic the person is writing in (None: General or no topics): the next
+    screens, the card and the codes go there."""
+    message = event.message if isinstance(event, CallbackQuery) else event
+    if isinstance(message, Message) and message.is_topic_message:
+        return message.message_thread_id
+    return None
 
 
 def _edit_target(event: Event, *, new: bool) -> tuple[int, int] | None:
@@ -115,7 +137,8 @@ async def put(ctx: Buy, event: Event, text: str, markup: InlineKeyboardMarkup | 
                 if "not modified" in exc.message:
                     return chat_id, message.message_id
                 log.info("buy screen not edited (%s); sending a new one", exc.message)
-    sent = await ctx.bot.send_message(chat_id, text, reply_markup=markup)
+    sent = await ctx.bot.send_message(chat_id, text, reply_markup=markup,
+                                      message_thread_id=thread_of(event))
     return chat_id, sent.message_id
 
 

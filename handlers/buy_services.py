@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -132,7 +133,9 @@ def make_router() -> Router:
         ctx = Buy(t, bot, catalogue, purchase, owner_id, query.from_user.id)
         await service_menu(ctx, query, callback_data.page, new=not _on_buy_screen(query))
 
-    @router.message(StateFilter(None, BuyStates.country), F.text, ~F.text.startswith("/"))
+    # Only in private: in a group, people talk to each other, not to the menu.
+    @router.message(StateFilter(None, BuyStates.country), F.text, ~F.text.startswith("/"),
+                    F.chat.type == ChatType.PRIVATE)
     async def typed_text(message: Message, state: FSMContext, t: Translator, bot: Bot,
                          catalogue: CatalogueService, purchase: PurchaseService,
                          owner_id: int) -> None:

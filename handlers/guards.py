@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Router
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 
+from bot.limits import cut
 from bot.texts import Translator
 from bot.ui.callbacks import (
     BuyCb,
@@ -25,6 +27,9 @@ from bot.ui.callbacks import (
     ServiceCb,
     SettingsCb,
 )
+
+# Characters of a name quoted in a toast (a toast holds 200; names can be long).
+NAME_LIMIT = 64
 
 # Every callback data class whose `owner` (or `o`) names the menu's owner.
 OWNED: tuple[type[CallbackData], ...] = (KeyCb, ServiceCb, CountryCb, ProviderCb, BuyCb,
@@ -45,16 +50,34 @@ class ForeignMenu(Filter):
                 owner = getattr(unpacked, "owner", 0)
             except (TypeError, ValueError):
                 return False  # forged data: the areas answer "out of date"
-            return bool(owner) and owner != query.from_user.id
+            if bool(owner) and owner != query.from_user.id:
+                return {"menu_owner": int(owner)}
+            return False
         return False
+
+
+async def owner_name(bot: Bot, chat_id: int, user_id: int) -> str | None:
+    """The member's name as the group shows it (None: not known, e.g. they left)."""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramAPIError:
+        return None
+    return member.user.full_name
 
 
 def make_router() -> Router:
     router = Router(name="guards")
 
     @router.callback_query(ForeignMenu())
-    async def foreign_menu(query: CallbackQuery, t: Translator,
+    async def foreign_menu(query: CallbackQuery, t: Translator, bot: Bot, menu_owner: int,
                            callback_answer: CallbackAnswer) -> None:
-        callback_answer.text, callback_answer.show_alert = t("common.not_yours"), True
+        text = t("common.not_yours")
+        chat = query.message.chat if query.message is not None else None
+        if chat is not None and chat.type != "private":
+            # In a group, say whose menu it is: the presser can ask them, or open their own.
+            name = await owner_name(bot, chat.id, menu_owner)
+            if name is not None:
+                text = t("group_buy.not_your_menu", name=cut(name, NAME_LIMIT))
+        callback_answer.text, callback_answer.show_alert = text, True
 
     return router

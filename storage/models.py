@@ -67,6 +67,11 @@ class Activation(SQLModel, table=True):
     account_id: int = Field(foreign_key="accounts.id", index=True)
     chat_id: int = Field(sa_type=BigInteger, index=True)
     buyer_id: int = Field(sa_type=BigInteger, index=True)
+    # The forum topic the purchase was made in (None: no topics): its card and codes go there.
+    message_thread_id: int | None = Field(default=None, sa_type=BigInteger)
+    # Where its codes go when not to chat_id: the buyer's private chat, when the group's
+    # rules say so (None again once that chat proved unreachable).
+    codes_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     card_message_id: int | None = None
     # When the card's text was last rendered: the time-left schedule (bot/card_refresh.py)
     # edits it again only once a threshold has passed since then.
@@ -141,6 +146,8 @@ class PurchaseIntent(SQLModel, table=True):
     requested_at: datetime = Field(default_factory=utcnow)
     state: str = Field(default="open", max_length=16, index=True)
     message_id: int | None = None  # the menu message that said "Buying…"
+    message_thread_id: int | None = Field(default=None, sa_type=BigInteger)  # forum topic
+    codes_chat_id: int | None = Field(default=None, sa_type=BigInteger)  # see Activation
     candidates: str | None = None  # ambiguous: provider ids offered to the user
     activation_id: int | None = None  # adopted: our activation row id
     settled_at: datetime | None = None

@@ -26,6 +26,8 @@ from bot.koala import (
     WrongMaxPrice,
 )
 from bot.services.catalogue import CatalogueService, OffersFailed, PayingKey, SoldOut
+from bot.services.group_rules import GroupRulesService, Reservation, RuleRefusal
+from bot.services.groups import GroupService
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
 from storage.repo import INTENT_ADOPTED, AccountRepo, ActivationRepo, IntentRepo
@@ -64,6 +66,7 @@ class Failure(StrEnum):
     PROHIBITED = "prohibited"
     REGION = "region"
     BANNED = "banned"  # `until`
+    RULE = "rule"  # a group rule refused it before any money moved (`text` names it)
     OTHER = "other"  # `text`
 
 
@@ -108,8 +111,12 @@ class PastPurchase:
 
 class PurchaseService:
     def __init__(self, db: SessionFactory, keybox: KeyBox, koala: KoalaClient,
-                 manager: ActivationManager, catalogue: CatalogueService) -> None:
+                 manager: ActivationManager, catalogue: CatalogueService, *,
+                 groups: GroupService | None = None,
+                 group_rules: GroupRulesService | None = None) -> None:
         self.db = db
+        self.groups = groups
+        self.group_rules = group_rules
         self.keybox = keybox
         self.koala = koala
         self.manager = manager
@@ -187,21 +194,43 @@ class PurchaseService:
 
     async def buy(self, owner_id: int, *, chat_id: int, message_id: int, buyer_id: int,
                   service: str, country: int | None, max_price: float,
-                  provider: int) -> Bought | Failed:
+                  provider: int, thread_id: int | None = None) -> Bought | Failed:
+        """Buy with the account of `owner_id` (a group's when negative: its rules are
+        checked, and room held, before any money moves)."""
         async with self.db() as session:
             account = await AccountRepo(session, self.keybox).current(owner_id)
         if account is None:
             return Failed(Failure.BAD_KEY)
+        reservation: Reservation | None = None
+        codes_chat_id: int | None = None
+        rules = self.group_rules
+        if owner_id < 0 and rules is not None:
+            is_admin = (self.groups is not None
+                        and await self.groups.is_admin(owner_id, buyer_id))
+            held = await rules.reserve(owner_id, buyer_id, max_price, is_admin=is_admin)
+            if isinstance(held, RuleRefusal):
+                return Failed(Failure.RULE, text=held.text or held.rule)
+            reservation = held
+            if (await rules.rules(owner_id)).codes_to == "buyer":
+                codes_chat_id = buyer_id
         try:
             activation = await self.manager.purchase(
                 account=account, chat_id=chat_id, buyer_id=buyer_id, service=service,
                 country=country, max_price=max_price, provider_id=provider or None,
-                menu_message_id=message_id)
+                menu_message_id=message_id, thread_id=thread_id,
+                codes_chat_id=codes_chat_id)
         except KoalaError as exc:
             if isinstance(exc, PurchaseLost) and not isinstance(exc, PurchasePending):
                 self._mark_done(chat_id, message_id)  # a number may exist: never re-buy
             # PurchasePending: the open intent blocks this menu until it is settled.
+            if rules is not None and reservation is not None and not isinstance(exc, PurchaseLost):
+                # A refusal: certainly nothing bought. A lost answer keeps its room held:
+                # the number may exist and must count against the limits.
+                await rules.release(reservation)
             return await self._failed(exc, service, self.manager.api_key(account))
+        if rules is not None and reservation is not None:
+            assert activation.id is not None
+            await rules.confirm(reservation, activation.id)
         self._mark_done(chat_id, message_id)
         self.catalogue.invalidate(service)  # the stock changed
         assert activation.id is not None
