@@ -14,7 +14,8 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -73,6 +74,7 @@ class GroupService:
         self.cache_seconds = cache_seconds
         self.link_ttl = link_ttl
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
+        self.clock: Callable[[], datetime] = utcnow  # tests move it to expire links
 
     # -- admins ------------------------------------------------------------------
     async def is_admin(self, chat_id: int, user_id: int) -> bool:
@@ -112,7 +114,7 @@ class GroupService:
         token = secrets.token_urlsafe(_TOKEN_BYTES)
         async with self.db() as session:
             await GroupLinkRepo(session).add(_hash(token), chat_id, admin_id,
-                                             utcnow() + self.link_ttl)
+                                             self.clock() + self.link_ttl)
         return LINK_PREFIX + token
 
     async def open_link(self, token: str, user_id: int) -> LinkCheck:
@@ -121,7 +123,7 @@ class GroupService:
             link = await GroupLinkRepo(session).take(_hash(token))
         if link is None:
             return LinkCheck(refusal=LinkRefusal.UNKNOWN)
-        if utcnow() >= link.expires_at:
+        if self.clock() >= link.expires_at:
             return LinkCheck(refusal=LinkRefusal.EXPIRED)
         if link.admin_id != user_id:
             log.warning("group link of %s for chat %s opened by %s",
