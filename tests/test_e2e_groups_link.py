@@ -111,8 +111,11 @@ async def test_commands_are_published_per_scope(app: App, tg: TelegramEmulator) 
     private = [c["command"] for c in tg.commands({"type": "all_private_chats"})]
     group = [c["command"] for c in tg.commands({"type": "all_group_chats"})]
     admins = tg.commands({"type": "all_chat_administrators"}, "ru")
-    assert "key" in private and "setkey" not in private
-    assert "buy" in group and "key" not in group and "setkey" not in group
+    assert "key" in private
+    assert "setkey" not in private
+    assert "buy" in group
+    assert "key" not in group
+    assert "setkey" not in group
     assert {"setkey", "unlink", "buy"} <= {c["command"] for c in admins}
     assert any(c["description"].startswith("Подключить") for c in admins)
 
@@ -123,24 +126,29 @@ async def test_an_admin_links_the_group_key_through_the_deep_link(
     announced = await link_key(tg, team.chat, team.dave)
     assert "Dave" in announced.text
     hint = await group_key_hint(app, team.chat.id)
-    assert hint is not None and hint in announced.text
+    assert hint is not None
+    assert hint in announced.text
     assert await groups_of(app).is_linked(team.chat.id)
     saved = tg.private_chat(team.dave).last
     assert "«Team»" in saved.text
     assert "100.00" in saved.text
     # The key is the group's, not Dave's own.
     assert await app.dp["accounts"].key_hint(team.dave.id) is None
-    assert no_key_in(team.chat) and no_key_in(tg.private_chat(team.dave))
+    assert no_key_in(team.chat)
+    assert no_key_in(tg.private_chat(team.dave))
     async with app.db() as session:
         account = await AccountRepo(session, app.keybox).current(team.chat.id)
-    assert account is not None and account.linked_by == team.dave.id
+    assert account is not None
+    assert account.linked_by == team.dave.id
 
 
 async def test_the_link_is_unguessable_and_bound_to_one_admin(
         app: App, tg: TelegramEmulator, team: Team) -> None:
     url = await ask_link(team.chat, team.dave)
     payload = url.split("start=", 1)[1]
-    assert payload.startswith("link_") and len(payload) >= 32 and len(payload) <= 64
+    assert payload.startswith("link_")
+    assert len(payload) >= 32
+    assert len(payload) <= 64
     again = await ask_link(team.chat, team.dave)
     assert again != url  # a fresh token each time
     # Mia got hold of Dave's link: refused, and the link is gone for good.

@@ -13,8 +13,8 @@ import hashlib
 import logging
 import secrets
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiogram import Bot
