@@ -61,6 +61,7 @@ def make_router() -> Router:
     router.my_chat_member.register(bot_left, ChatMemberUpdatedFilter(LEAVE_TRANSITION),
                                    IN_GROUP)
     router.chat_member.register(member_changed)
+    router.message.register(member_left, IN_GROUP, F.left_chat_member)
     router.message.register(migrated_to, IN_GROUP, F.migrate_to_chat_id)
     router.message.register(migrated_from, IN_GROUP, F.migrate_from_chat_id)
     router.message.register(setkey, Command("setkey"), IN_GROUP)
@@ -90,6 +91,13 @@ async def bot_left(event: ChatMemberUpdated, groups: GroupService) -> None:
 async def member_changed(event: ChatMemberUpdated, groups: GroupService) -> None:
     """Promoted, demoted, left, banned: the cached answer is stale from now on."""
     groups.forget(event.chat.id, event.new_chat_member.user.id)
+
+
+async def member_left(message: Message, groups: GroupService) -> None:
+    # Telegram sends chat_member updates only to bots that are admins of the group; the
+    # service message reaches every bot, so a leaving admin loses the rights either way.
+    assert message.left_chat_member is not None
+    groups.forget(message.chat.id, message.left_chat_member.id)
 
 
 async def migrated_to(message: Message, groups: GroupService) -> None:

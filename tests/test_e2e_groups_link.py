@@ -322,3 +322,16 @@ async def test_removing_the_bot_stops_purchases_and_settles_what_runs(
 
 async def _no_key(app: App, chat_id: int) -> bool:
     return await group_key_hint(app, chat_id) is None
+
+
+async def test_an_admin_who_leaves_loses_the_rights_even_where_the_bot_is_no_admin(
+        app: App, tg: TelegramEmulator) -> None:
+    # Telegram sends chat_member updates only to admin bots: the service message
+    # announcing the departure is what tells this bot.
+    tg.chat_member_admins_only = True
+    team = make_team(tg)
+    team.chat.bot_admin = False
+    await ask_link(team.chat, team.dave)
+    team.chat.remove(team.dave)
+    await team.chat.wait_idle()
+    assert not await groups_of(app).is_admin(team.chat.id, team.dave.id)
