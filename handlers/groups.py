@@ -194,6 +194,7 @@ async def key_sent(message: Message, state: FSMContext, t: Translator,
         await end_form(message.bot, message.chat.id, state)
         await message.answer(t("groups.key_not_admin", group=title))
         return
+    chat_id = groups.current_id(chat_id)  # the group may have become a supergroup since
     result = await groups.submit_key(chat_id, message.text or "", by=user.id)
     if result.outcome in {KeyOutcome.BAD_FORMAT, KeyOutcome.REJECTED}:
         text = "keys.invalid_format" if result.outcome is KeyOutcome.BAD_FORMAT else "keys.rejected"

@@ -335,3 +335,18 @@ async def test_an_admin_who_leaves_loses_the_rights_even_where_the_bot_is_no_adm
     team.chat.remove(team.dave)
     await team.chat.wait_idle()
     assert not await groups_of(app).is_admin(team.chat.id, team.dave.id)
+
+
+async def test_a_key_sent_after_the_group_became_a_supergroup_serves_the_new_chat(
+        app: App, tg: TelegramEmulator) -> None:
+    team = make_team(tg, kind="group")
+    url = await ask_link(team.chat, team.dave)
+    private = tg.private_chat(team.dave)
+    await tg.start_link(team.dave, url)
+    await private.wait_for("Send me the API key", timeout=10)
+    new = team.chat.migrate_to_supergroup(by=team.carol)
+    await private.send(DEMO_KEY, team.dave)
+    await private.wait_for("saved", timeout=10)
+    await new.wait_for("linked a KoalaSMS account", timeout=10)
+    assert await group_key_hint(app, new.id) is not None
+    assert await group_key_hint(app, team.chat.id) is None

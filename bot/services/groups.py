@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramMigrateToChat
 
 from bot.services.accounts import AccountService, KeySubmit
 from storage.db import SessionFactory
@@ -75,6 +75,7 @@ class GroupService:
         self.link_ttl = link_ttl
         self._admins: dict[tuple[int, int], tuple[float, bool]] = {}
         self.clock: Callable[[], datetime] = utcnow  # tests move it to expire links
+        self._moved: dict[int, int] = {}  # basic group -> the supergroup it became
 
     # -- admins ------------------------------------------------------------------
     async def is_admin(self, chat_id: int, user_id: int) -> bool:
@@ -86,6 +87,11 @@ class GroupService:
             return cached[1]
         try:
             member = await self.bot.get_chat_member(chat_id, user_id)
+        except TelegramMigrateToChat as exc:
+            # A group that became a supergroup before we heard of it (or a form that
+            # remembered the old id): move what it had, then ask the new chat.
+            await self.migrated(chat_id, exc.migrate_to_chat_id)
+            return await self.is_admin(exc.migrate_to_chat_id, user_id)
         except TelegramAPIError as exc:
             # Not knowing is not being an admin: refusing is the safe side.
             log.warning("getChatMember(%s, %s) failed: %s", chat_id, user_id, exc)
@@ -153,9 +159,14 @@ class GroupService:
         if await self.accounts.remove_key(chat_id, by=0):
             log.info("bot removed from chat %s: its account is retired", chat_id)
 
+    def current_id(self, chat_id: int) -> int:
+        """The chat's id now (a basic group's id changes when it becomes a supergroup)."""
+        return self._moved.get(chat_id, chat_id)
+
     async def migrated(self, old: int, new: int) -> None:
         """A basic group became a supergroup: everything of `old` now belongs to `new`."""
         self.forget(old)
+        self._moved[old] = new
         async with self.db() as session:
             moved = await move_group(session, old, new)
         if moved:
