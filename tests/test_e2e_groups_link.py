@@ -350,3 +350,14 @@ async def test_a_key_sent_after_the_group_became_a_supergroup_serves_the_new_cha
     await new.wait_for("linked a KoalaSMS account", timeout=10)
     assert await group_key_hint(app, new.id) is not None
     assert await group_key_hint(app, team.chat.id) is None
+
+
+async def test_setkey_in_a_forum_topic_is_answered_in_that_topic(
+        app: App, tg: TelegramEmulator) -> None:
+    team = make_team(tg, forum=True)
+    topic = team.chat.topic("Numbers", by=team.carol)
+    await team.chat.send("/setkey", team.dave, thread=topic)
+    await team.chat.wait_for(lambda m: m.find_button(LINK_BUTTON) is not None,
+                             timeout=10, thread=topic)
+    await team.chat.send("/setkey", team.mia, thread=topic)
+    await team.chat.wait_for("Only the group's admins", timeout=10, thread=topic)
