@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+)
 
 from bot.texts import Translator
 
@@ -21,12 +26,33 @@ _PRIVATE: tuple[tuple[str, str], ...] = (
 )
 
 
-def commands(lang: str) -> list[BotCommand]:
+# In a group: what works there for every member (the group's account pays)...
+_GROUP: tuple[tuple[str, str], ...] = (
+    ("buy", "groups.cmd_buy"),
+    ("active", "groups.cmd_active"),
+    ("balance", "groups.cmd_balance"),
+    ("history", "groups.cmd_history"),
+    ("help", "groups.cmd_help"),
+)
+# ... and, for the group's admins (Telegram shows this scope to them instead), the rest.
+_GROUP_ADMINS: tuple[tuple[str, str], ...] = (
+    *_GROUP,
+    ("setkey", "groups.cmd_setkey"),
+    ("unlink", "groups.cmd_unlink"),
+    ("groupsettings", "groups.cmd_settings"),
+    ("stats", "groups.cmd_stats"),
+)
+
+
+def commands(lang: str, menu: tuple[tuple[str, str], ...] = _PRIVATE) -> list[BotCommand]:
     t = Translator(lang)
-    return [BotCommand(command=command, description=t(key)) for command, key in _PRIVATE]
+    return [BotCommand(command=command, description=t(key)) for command, key in menu]
 
 
 async def publish_commands(bot: Bot) -> None:
-    for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
-        await bot.set_my_commands(commands("en"), scope=scope)
-        await bot.set_my_commands(commands("ru"), scope=scope, language_code="ru")
+    menus = ((BotCommandScopeAllPrivateChats(), _PRIVATE),
+             (BotCommandScopeAllGroupChats(), _GROUP),
+             (BotCommandScopeAllChatAdministrators(), _GROUP_ADMINS))
+    for scope, menu in menus:
+        await bot.set_my_commands(commands("en", menu), scope=scope)
+        await bot.set_my_commands(commands("ru", menu), scope=scope, language_code="ru")

@@ -10,6 +10,7 @@ from handlers import (
     buy,
     errors,
     fallback,
+    groups,
     guards,
     history,
     keys,
@@ -24,6 +25,6 @@ def get_routers() -> list[Router]:
     # after the other areas: it takes free text as a service search. fallback is last: it
     # answers button presses and messages nobody else understood.
     return [errors.make_router(), guards.make_router(), ops.make_router(),
-            start.make_router(),
+            start.make_router(), groups.make_router(),
             keys.make_router(), settings.make_router(), history.make_router(),
             activations.make_router(), buy.make_router(), fallback.make_router()]

@@ -12,9 +12,11 @@ from aiogram.types import Message
 from bot.catalog import Catalog
 from bot.services.accounts import AccountService, looks_like_key
 from bot.services.dto import UserInfo
+from bot.services.groups import LINK_PREFIX, GroupService
 from bot.texts import Translator
 from bot.ui import keyboards_account as kb
 from bot.ui.cards import user_tz
+from handlers import groups as group_handlers
 from handlers import menus
 from handlers.keys import KeyForm, balance_screen
 from handlers.screens import delete_quietly, end_form
@@ -22,7 +24,8 @@ from handlers.settings import SettingsForm, country_text
 
 _SERVICE_CODE = re.compile(r"[a-z0-9]{1,16}")
 # Forms whose /cancel answer names what was left; the buy menu stays open under them.
-_FORMS = {KeyForm.waiting.state, SettingsForm.tz.state, SettingsForm.country.state}
+_FORMS = {KeyForm.waiting.state, SettingsForm.tz.state, SettingsForm.country.state,
+          group_handlers.GroupKeyForm.waiting.state}
 
 
 def make_router() -> Router:
@@ -34,11 +37,18 @@ def make_router() -> Router:
 
 
 async def start(message: Message, command: CommandObject, state: FSMContext, t: Translator,
-                accounts: AccountService, catalog: Catalog, owner_id: int) -> None:
+                accounts: AccountService, catalog: Catalog, owner_id: int,
+                groups: GroupService) -> None:
     assert message.from_user is not None
     assert message.bot is not None
     user_id = message.from_user.id
     await end_form(message.bot, message.chat.id, state)  # a fresh beginning
+    payload = (command.args or "").strip()
+    if message.chat.type == "private" and payload.startswith(LINK_PREFIX):
+        # An admin's one-time link to send a group's key (handlers/groups.py).
+        await group_handlers.open_link(message, payload.removeprefix(LINK_PREFIX), state, t,
+                                       groups)
+        return
     intro = f"{t('start.hello')}\n{t('start.about')}"
     if message.chat.type != "private":
         await message.answer(f"{intro}\n\n{t('start.group')}")
@@ -50,7 +60,7 @@ async def start(message: Message, command: CommandObject, state: FSMContext, t: 
         text, markup = balance_screen(await accounts.balance(owner_id), t, user_id,
                                       private=True)
         await message.answer(f"{intro}\n\n{text}", reply_markup=markup)
-    await _deep_link(message, (command.args or "").strip(), t, catalog, user_id)
+    await _deep_link(message, payload, t, catalog, user_id)
 
 
 async def _deep_link(message: Message, payload: str, t: Translator, catalog: Catalog,

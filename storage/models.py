@@ -151,3 +151,19 @@ class PurchaseIntent(SQLModel, table=True):
     candidates: str | None = None  # ambiguous: provider ids offered to the user
     activation_id: int | None = None  # adopted: our activation row id
     settled_at: datetime | None = None
+
+
+class GroupLink(SQLModel, table=True):
+    """A one-time deep link (t.me/<bot>?start=link_<token>) an admin of a group opens to
+    send the group's API key in private. Only the token's SHA-256 is stored: a leaked
+    database does not give usable links. Bound to one group and one admin; single use
+    (used_at), expiring (expires_at)."""
+
+    __tablename__ = "group_links"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    admin_id: int = Field(sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None

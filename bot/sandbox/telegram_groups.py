@@ -352,10 +352,17 @@ class GroupEmulatorMixin:
             return {"status": "member", "user": user}
         return {"status": "left", "user": user}
 
+    # Opt-in (``emu.chat_member_admins_only = True``), as Telegram does: chat_member
+    # updates reach the bot only in groups where it is an administrator.
+    chat_member_admins_only: bool = False
+
     def _bot_sees(self, kind: str, payload: JSON, chat: EmuChat | None) -> bool:
         """Privacy mode (opt-in, ``emu.privacy_mode = True``; BotFather's default): in a
         group where the bot is not an admin it gets only service messages, /commands
         (not those addressed to another bot), messages mentioning it, replies to it."""
+        if (kind == "chat_member" and self.chat_member_admins_only and chat is not None
+                and not chat.bot_admin):
+            return False
         if not self.privacy_mode or kind != "message" or chat is None:
             return True
         if chat.type == "private" or chat.bot_admin:

@@ -30,7 +30,7 @@ start-buy_service = Buy a number for <b>{ $service }</b>?
 start-buy_service_button = 🛒 Buy { $service }
 start-key_link = For safety I never take an API key from a link. Send /key here and paste your key.
 start-group_link_later = Linking a group is not available yet, sorry. You can already buy numbers here in private chat.
-start-group = Open a private chat with me to set your API key and buy numbers.
+start-group = Admins link the group's KoalaSMS account with /setkey; for your own account, open a private chat with me.
 start-help =
     <b>How to use me</b>
     /buy — choose a service and a country, confirm the price; I buy a number.
