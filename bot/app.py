@@ -43,6 +43,8 @@ from bot.prices import PriceCache
 from bot.services.accounts import AccountService
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
+from bot.services.group_rules import GroupRulesService
+from bot.services.groups import GroupService
 from bot.services.history import HistoryService
 from bot.services.ops import OpsService
 from bot.services.purchase import PurchaseService
@@ -136,6 +138,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     dp["settings_service"] = SettingsService(db, catalog)
     dp["history"] = HistoryService(db, catalog)
     dp["activations"] = ActivationService(db, manager)
+    dp["groups"] = GroupService(bot)  # g3 stub until g1's GroupService lands
+    dp["group_rules"] = GroupRulesService(db)
     context = ContextMiddleware(accounts, notifier, screen_budget=screen_budget)
     metrics = Metrics()
     koala.observe = metrics.observe_provider

@@ -14,7 +14,7 @@ from bot.services.group_rules import GroupRulesService, Reservation, RuleRefusal
 from storage.crypto import KeyBox
 from storage.models import utcnow
 from storage.repo import ActivationRepo
-from tests.test_storage import Db, _account, activation, db, keybox  # noqa: F401
+from tests.test_storage import Db, _account, activation, db, keybox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.asyncio
 
@@ -52,7 +52,7 @@ async def _at_once(service: GroupRulesService, count: int, price: float,
     return list(await asyncio.gather(*tasks))
 
 
-async def test_simultaneous_reservations_never_overrun_the_daily_limit(db: Db,
+async def test_simultaneous_reservations_never_overrun_the_daily_limit(db: Db,  # noqa: F811
                                                                       slow_reads: None) -> None:
     service = GroupRulesService(db.sessions)
     await service.update(GROUP, daily_limit=30.0)
@@ -66,14 +66,15 @@ async def test_simultaneous_reservations_never_overrun_the_daily_limit(db: Db,
     again = await service.reserve(GROUP, ALICE, 10.0, is_admin=False)
     assert isinstance(again, Reservation)
     refusal = await service.reserve(GROUP, ALICE, 10.0, is_admin=False)
-    assert isinstance(refusal, RuleRefusal) and refusal.rule == "daily_limit"
+    assert isinstance(refusal, RuleRefusal)
+    assert refusal.rule == "daily_limit"
     assert (refusal.limit, refusal.used) == (30.0, 30.0)
     # Another member has a limit of their own.
     assert isinstance(await service.reserve(GROUP, BOB, 30.0, is_admin=False), Reservation)
 
 
 async def test_simultaneous_reservations_never_overrun_the_running_limit(
-        db: Db, slow_reads: None) -> None:
+        db: Db, slow_reads: None) -> None:  # noqa: F811
     service = GroupRulesService(db.sessions)
     await service.update(GROUP, running_limit=2)
     results = await _at_once(service, 6, 1.0)
@@ -81,7 +82,7 @@ async def test_simultaneous_reservations_never_overrun_the_running_limit(
     assert {r.rule for r in results if isinstance(r, RuleRefusal)} == {"running_limit"}
 
 
-async def test_activations_count_once_confirmed(db: Db, keybox: KeyBox) -> None:
+async def test_activations_count_once_confirmed(db: Db, keybox: KeyBox) -> None:  # noqa: F811
     service = GroupRulesService(db.sessions)
     account_id = await _account(db.sessions, keybox, owner=GROUP)
     await service.update(GROUP, daily_limit=25.0, running_limit=5)
@@ -96,13 +97,14 @@ async def test_activations_count_once_confirmed(db: Db, keybox: KeyBox) -> None:
     # 10 spent (the activation; the confirmed reservation no longer holds anything).
     assert isinstance(await service.reserve(GROUP, ALICE, 15.0, is_admin=False), Reservation)
     refusal = await service.reserve(GROUP, ALICE, 0.5, is_admin=False)
-    assert isinstance(refusal, RuleRefusal) and refusal.used == 25.0
+    assert isinstance(refusal, RuleRefusal)
+    assert refusal.used == 25.0
     # Yesterday's spending does not count today.
     day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     assert (await service.stats(GROUP, now=day.replace(year=day.year + 1))).members == ()
 
 
-async def test_who_may_buy(db: Db) -> None:
+async def test_who_may_buy(db: Db) -> None:  # noqa: F811
     service = GroupRulesService(db.sessions)
     await service.update(GROUP, who_may_buy="admins")
     refusal = await service.reserve(GROUP, ALICE, 1.0, is_admin=False)

@@ -99,9 +99,9 @@ class GroupRulesService:
         async with self.db() as session:
             repo = GroupRulesRepo(session)
             row = await repo.settings(chat_id)
-            if row is None:
-                return GroupRules()
             chosen = frozenset(m.user_id for m in await repo.chosen(chat_id))
+        if row is None:  # nothing set yet (members may be chosen before any other rule)
+            return GroupRules(chosen=chosen)
         return GroupRules(who_may_buy=_who(row.who_may_buy), chosen=chosen,
                           daily_limit=row.member_limit, running_limit=row.running_limit,
                           codes_to="buyer" if row.codes_to == "buyer" else "group")
@@ -133,9 +133,9 @@ class GroupRulesService:
                      daily: float | None, running: int | None) -> RuleRefusal | None:
         if not is_admin and who == "admins":
             return RuleRefusal("who_may_buy", value=who)
-        if not is_admin and who == "chosen":
-            if member_id not in {m.user_id for m in await repo.chosen(chat_id)}:
-                return RuleRefusal("who_may_buy", value=who)
+        if (not is_admin and who == "chosen"
+                and member_id not in {m.user_id for m in await repo.chosen(chat_id)}):
+            return RuleRefusal("who_may_buy", value=who)
         if daily is None and running is None:
             return None
         now = utcnow()
@@ -165,8 +165,8 @@ class GroupRulesService:
 
     # -- settings (/groupsettings) ------------------------------------------------------
     async def update(self, chat_id: int, *, who_may_buy: WhoMayBuy | None = None,
-                     daily_limit: float | None | Literal["keep"] = "keep",
-                     running_limit: int | None | Literal["keep"] = "keep",
+                     daily_limit: float | Literal["keep"] | None = "keep",
+                     running_limit: int | Literal["keep"] | None = "keep",
                      codes_to: CodesTo | None = None) -> GroupRules:
         async with self.db() as session:
             repo = GroupRulesRepo(session)

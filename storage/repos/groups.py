@@ -42,10 +42,9 @@ class GroupRulesRepo:
         await self.session.exec(
             update(GroupSettings).where(col(GroupSettings.chat_id) == chat_id)
             .values(version=GroupSettings.version + 1))
-        row = (await self.session.exec(
+        return (await self.session.exec(
             select(GroupSettings).where(GroupSettings.chat_id == chat_id)
             .execution_options(populate_existing=True))).one()
-        return row
 
     async def save(self, row: GroupSettings) -> None:
         self.session.add(row)
