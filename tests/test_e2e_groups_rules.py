@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from storage.states import ActivationState
 
 pytestmark = pytest.mark.asyncio
 S = ActivationState
+_PROVIDER_IDS = itertools.count(1)
 
 
 class Team:
@@ -54,10 +56,10 @@ async def seed(app: App, chat_id: int, buyer: EmuUser, *, cost: float, state: S 
         await session.commit()
         assert account.id is not None
         bought = utcnow() - ago
-        seed.counter += 1  # type: ignore[attr-defined]
-        row = Activation(provider_id=seed.counter, account_id=account.id,  # type: ignore[attr-defined]
+        number = next(_PROVIDER_IDS)
+        row = Activation(provider_id=number, account_id=account.id,
                          chat_id=chat_id, buyer_id=buyer.id, service="tg", country=0,
-                         phone=f"7900{seed.counter:07d}", cost=cost,  # type: ignore[attr-defined]
+                         phone=f"7900{number:07d}", cost=cost,
                          currency=643, state=state, bought_at=bought,
                          cancel_at=bought + timedelta(minutes=2),
                          ends_at=bought + timedelta(minutes=20))
@@ -67,9 +69,6 @@ async def seed(app: App, chat_id: int, buyer: EmuUser, *, cost: float, state: S 
         for seq, code in enumerate(codes, 1):
             session.add(Code(activation_id=row.id, seq=seq, code=code))
         await session.commit()
-
-
-seed.counter = 0  # type: ignore[attr-defined]
 
 
 async def test_admins_set_every_rule_with_buttons_and_members_cannot(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.services.group_rules import GroupRulesService, Reservation, RuleRefusal
+from bot.services.group_rules import GroupRules, GroupRulesService, Reservation, RuleRefusal
 from storage.crypto import KeyBox
 from storage.models import utcnow
 from storage.repo import ActivationRepo
@@ -117,3 +117,20 @@ async def test_who_may_buy(db: Db) -> None:  # noqa: F811
     assert (await service.rules(GROUP)).chosen == frozenset({ALICE})
     assert await service.toggle_member(GROUP, ALICE, "Alice") is False
     assert isinstance(await service.reserve(GROUP, ALICE, 1.0, is_admin=False), RuleRefusal)
+
+
+async def test_rules_follow_a_group_that_becomes_a_supergroup(db: Db) -> None:  # noqa: F811
+    service = GroupRulesService(db.sessions)
+    old, new = -4000000001, -1009000000001
+    await service.update(old, who_may_buy="chosen", daily_limit=70.0, codes_to="buyer")
+    await service.toggle_member(old, ALICE, "Alice")
+    held = await service.reserve(old, ALICE, 50.0, is_admin=False)
+    assert isinstance(held, Reservation)
+    await service.migrated(old, new)
+    assert await service.rules(new) == GroupRules(
+        who_may_buy="chosen", chosen=frozenset({ALICE}), daily_limit=70.0, codes_to="buyer")
+    assert await service.rules(old) == GroupRules()
+    # The purchase in flight still holds its room in the new chat.
+    refusal = await service.reserve(new, ALICE, 30.0, is_admin=False)
+    assert isinstance(refusal, RuleRefusal)
+    assert refusal.used == 50.0

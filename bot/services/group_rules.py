@@ -198,6 +198,12 @@ class GroupRulesService:
         seen = {uid for uid, _ in chosen}
         return chosen + [(uid, "") for uid in recent if uid not in seen]
 
+    async def migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group became a supergroup (migrate_to_chat_id): the rules follow it. For
+        g1's GroupService.migrated to call."""
+        async with self.db() as session:
+            await GroupRulesRepo(session).move(old_chat_id, new_chat_id)
+
     # -- accounting (/stats) ------------------------------------------------------------
     async def stats(self, chat_id: int, now: datetime | None = None) -> GroupStats:
         day, week, month = period_starts(now or utcnow())

@@ -105,3 +105,21 @@ class GroupRulesRepo:
                                      col(Activation.bought_at) >= moment)
             .order_by(col(Activation.id)))
         return list(rows.all())
+
+    async def move(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A basic group became a supergroup: its rules, chosen members and reservations
+        follow it (kept as they are if the new chat already has rules of its own)."""
+        if await self.session.get(GroupSettings, new_chat_id) is None:
+            await self.session.exec(
+                update(GroupSettings).where(col(GroupSettings.chat_id) == old_chat_id)
+                .values(chat_id=new_chat_id))
+        taken = {m.user_id for m in await self.chosen(new_chat_id)}
+        for member in await self.chosen(old_chat_id):
+            if member.user_id not in taken:
+                self.session.add(GroupMember(chat_id=new_chat_id, user_id=member.user_id,
+                                             name=member.name, added_at=member.added_at))
+            await self.session.delete(member)
+        await self.session.exec(
+            update(GroupReservation).where(col(GroupReservation.chat_id) == old_chat_id)
+            .values(chat_id=new_chat_id))
+        await self.session.commit()
