@@ -38,3 +38,7 @@ grules-stats-member =
     numbers this month: { $bought } · codes: { $codes } · refunds: { $refunds } ({ $refunded })
 grules-stats-empty = Nobody has bought with the group's account this week or this month.
 grules-buyer = Bought by { $name }
+# Command menu descriptions for the group scope (bot/commands.py, g1's area).
+grules-cmd-groupsettings = Group rules (admins)
+grules-cmd-stats = Spending per member (admins)
+grules-cmd-history = The group's activations

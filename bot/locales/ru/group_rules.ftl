@@ -38,3 +38,7 @@ grules-stats-member =
     номеров за месяц: { $bought } · кодов: { $codes } · возвратов: { $refunds } ({ $refunded })
 grules-stats-empty = На этой неделе и в этом месяце никто не покупал за счёт группы.
 grules-buyer = Купил(а): { $name }
+# Описания команд для меню групп (bot/commands.py, область g1).
+grules-cmd-groupsettings = Правила группы (администраторы)
+grules-cmd-stats = Траты участников (администраторы)
+grules-cmd-history = Активации группы
