@@ -49,6 +49,10 @@ async def _members_screen(bot: Bot, chat_id: int, t: Translator, rules: GroupRul
     return ui.members(t, listed, (await rules.rules(chat_id)).chosen)
 
 
+def _choices(presets: tuple[int, ...]) -> set[str]:
+    return {OFF, *(str(value) for value in presets)}
+
+
 def make_router() -> Router:
     router = Router(name="group_rules")
 
@@ -112,7 +116,7 @@ def make_router() -> Router:
             await show(query, *await _members_screen(bot, chat_id, t, group_rules))
             return
         if action == RulesAction.TOGGLE:
-            if not value.lstrip("-").isdigit():
+            if not value.isdigit() or not 0 < int(value) < 2**63:  # forged data
                 return
             user_id = int(value)
             name = (await member_names(bot, chat_id, [user_id]))[user_id]
@@ -127,12 +131,13 @@ def make_router() -> Router:
         elif action == RulesAction.CODES:
             following_to = CODES_TO[(CODES_TO.index(rules.codes_to) + 1) % len(CODES_TO)]
             rules = await group_rules.update(chat_id, codes_to=following_to)
-        elif action == RulesAction.SET_DAILY and (value == OFF or value.isdigit()):
+        # Only the values the buttons offer: anything else is forged data.
+        elif action == RulesAction.SET_DAILY and value in _choices(ui.DAILY_PRESETS):
             rules = await group_rules.update(
                 chat_id, daily_limit=None if value == OFF else float(value))
-        elif action == RulesAction.SET_RUNNING and (value == OFF or value.isdigit()):
+        elif action == RulesAction.SET_RUNNING and value in _choices(ui.RUNNING_PRESETS):
             rules = await group_rules.update(
-                chat_id, running_limit=None if value == OFF else max(1, int(value)))
+                chat_id, running_limit=None if value == OFF else int(value))
         if action != RulesAction.MENU:
             callback_answer.text = t("grules.saved")
         await show(query, *ui.menu(rules, t))

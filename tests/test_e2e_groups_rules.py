@@ -198,3 +198,19 @@ async def test_group_history_names_the_buyer_and_its_csv_has_a_buyer_column(
     rows = list(csv.DictReader(io.StringIO(sent.document.data.decode("utf-8"))))
     assert {(row["buyer"], row["buyer_id"]) for row in rows} == {
         ("Carol", str(team.carol.id)), ("Dave", str(team.dave.id))}
+
+
+async def test_forged_presses_change_nothing(app: App, team: Team) -> None:
+    group = team.group
+    await group.send("/groupsettings", user=team.alice)
+    menu = await group.wait_for("Group rules")
+    for data in ("gr:sr:99999999999", "gr:sd:-5", "gr:sd:1e9", "gr:t:-100", "gr:t:x"):
+        await group.press_data(data, menu.message_id, user=team.alice)
+    assert await service(app).rules(group.id) == GroupRules()
+
+
+async def test_groupsettings_in_private_says_it_is_for_groups(app: App, team: Team,
+                                                              tg: TelegramEmulator) -> None:
+    private = tg.private_chat(team.alice)
+    await private.send("/groupsettings")
+    await private.wait_for("This command works in a group.")
