@@ -139,6 +139,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     dp["history"] = HistoryService(db, catalog)
     dp["activations"] = ActivationService(db, manager)
     dp["groups"] = groups = GroupService(db, bot, accounts)  # admins, group keys, migration
+    dp["group_rules"] = group_rules = GroupRulesService(db)
     context = ContextMiddleware(accounts, notifier, screen_budget=screen_budget)
     metrics = Metrics()
     koala.observe = metrics.observe_provider
@@ -150,7 +151,6 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     # Buy area services (r1b), received by handlers by parameter name.
     catalogue = CatalogueService(db, keybox, catalog, dp["prices"])
     dp["catalogue"] = catalogue
-    dp["group_rules"] = group_rules = GroupRulesService()  # g3's (a stub until merged)
     dp["purchase"] = PurchaseService(db, keybox, koala, manager, catalogue,
                                      groups=groups, group_rules=group_rules)
     dp.update.outer_middleware(context)

@@ -10,6 +10,7 @@ from handlers import (
     buy,
     errors,
     fallback,
+    group_rules,
     groups,
     guards,
     history,
@@ -27,4 +28,5 @@ def get_routers() -> list[Router]:
     return [errors.make_router(), guards.make_router(), ops.make_router(),
             start.make_router(), groups.make_router(),
             keys.make_router(), settings.make_router(), history.make_router(),
-            activations.make_router(), buy.make_router(), fallback.make_router()]
+            activations.make_router(), buy.make_router(), group_rules.make_router(),
+            fallback.make_router()]

@@ -16,6 +16,7 @@ from bot.services.purchase import Failed, Failure, PurchaseService, Ready, Refus
 from bot.texts import Translator
 from bot.ui import keyboards_buy as kb
 from bot.ui.callbacks import ActCb, BuyAction, BuyCb, IntentAction, IntentCb
+from bot.ui.group_rules import refusal_text
 from handlers.buy_confirm import confirm, no_numbers
 from handlers.buy_countries import countries
 from handlers.buy_screens import (
@@ -124,7 +125,9 @@ async def purchase_failed(ctx: Buy, query: CallbackQuery, cb: BuyCb, failed: Fai
         case Failure.REGION:
             await show(ctx, query, t("common.region"), kb.back_only(t, back))
         case Failure.RULE:  # nothing was sent to the provider
-            await show(ctx, query, t("group_buy.refused", rule=failed.text),
+            assert failed.refusal is not None
+            cost = float(cb.price) if cb.price else 0.0
+            await show(ctx, query, refusal_text(failed.refusal, t, cost, currency),
                        kb.back_only(t, back))
         case Failure.BANNED:
             await show(ctx, query, t("common.banned", until=failed.until or "?"),

@@ -8,7 +8,13 @@ from datetime import timezone
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.catalog import Catalog
@@ -20,15 +26,19 @@ from bot.texts import Raw, Translator, esc
 from bot.ui import keyboards_account as kb
 from bot.ui.callbacks import HistoryAction, HistoryCb
 from bot.ui.cards import CODE_IN_LIST, phone_display, user_tz
+from handlers.group_rules import member_names
 from handlers.screens import close_menu, show
 
 
-def _entry(entry: HistoryEntry, t: Translator, catalog: Catalog, tz: timezone) -> str:
+def _entry(entry: HistoryEntry, t: Translator, catalog: Catalog, tz: timezone,
+           buyers: dict[int, str] | None = None) -> str:
     lines = [t("history.entry", n=entry.number, service=catalog.service_name(entry.service,
                                                                             t.lang),
                country=catalog.country_label(entry.country, t.lang),
                phone=phone_display(entry.phone), price=money(entry.cost, entry.currency),
                date=entry.bought_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"))]
+    if buyers is not None:  # a group's history: who bought each
+        lines.append(t("grules.buyer", name=buyers.get(entry.buyer_id, str(entry.buyer_id))))
     if entry.codes:
         # A code can be as long as a whole SMS: the page shows its start (the CSV all of it).
         shown = ", ".join(f"<code>{esc(cut(code, CODE_IN_LIST))}</code>" for code in entry.codes)
@@ -39,37 +49,48 @@ def _entry(entry: HistoryEntry, t: Translator, catalog: Catalog, tz: timezone) -
 
 
 def page_screen(page: HistoryPage, owner: int, t: Translator, user: UserInfo | None,
-                catalog: Catalog) -> tuple[str, InlineKeyboardMarkup | None]:
+                catalog: Catalog, buyers: dict[int, str] | None = None
+                ) -> tuple[str, InlineKeyboardMarkup | None]:
     if page.count == 0:
         return t("history.empty"), None
     tz = user_tz(user)
     parts = [t("history.header", count=page.count, total=money(page.total_spent, page.currency))]
     if page.pages > 1:
         parts.append(t("common.page", page=page.page + 1, pages=page.pages))
-    parts += [_entry(entry, t, catalog, tz) for entry in page.entries]
+    parts += [_entry(entry, t, catalog, tz, buyers) for entry in page.entries]
     # Telegram refuses a page over its limit rather than shortening it.
     return (fit_html("\n\n".join(parts), MESSAGE_LIMIT),
             kb.history_nav(t, owner, page.page, page.pages))
+
+
+async def _buyers(bot: Bot, chat: Chat, page: HistoryPage) -> dict[int, str] | None:
+    """Names of the page's buyers in a group; None in a private chat."""
+    if chat.type == "private":
+        return None
+    return await member_names(bot, chat.id, [entry.buyer_id for entry in page.entries])
 
 
 def make_router() -> Router:
     router = Router(name="history")
 
     @router.message(Command("history"))
-    async def history_command(message: Message, t: Translator, db_user: UserInfo | None,
+    async def history_command(message: Message, bot: Bot, t: Translator,
+                              db_user: UserInfo | None,
                               catalog: Catalog, history: HistoryService) -> None:
         assert message.from_user is not None
         page = await history.page(message.chat.id, 0)
-        text, markup = page_screen(page, message.from_user.id, t, db_user, catalog)
+        buyers = await _buyers(bot, message.chat, page)
+        text, markup = page_screen(page, message.from_user.id, t, db_user, catalog, buyers)
         await message.answer(text, reply_markup=markup)
 
     @router.callback_query(HistoryCb.filter(F.action == HistoryAction.PAGE), F.message)
-    async def turn_page(query: CallbackQuery, callback_data: HistoryCb, t: Translator,
+    async def turn_page(query: CallbackQuery, callback_data: HistoryCb, bot: Bot, t: Translator,
                         db_user: UserInfo | None, catalog: Catalog,
                         history: HistoryService) -> None:
         assert query.message is not None
         page = await history.page(query.message.chat.id, callback_data.page)
-        await show(query, *page_screen(page, query.from_user.id, t, db_user, catalog))
+        buyers = await _buyers(bot, query.message.chat, page)
+        await show(query, *page_screen(page, query.from_user.id, t, db_user, catalog, buyers))
 
     @router.callback_query(HistoryCb.filter(F.action == HistoryAction.CSV), F.message)
     async def send_csv(query: CallbackQuery, bot: Bot, t: Translator, history: HistoryService,
@@ -77,7 +98,10 @@ def make_router() -> Router:
         assert query.message is not None
         chat_id = query.message.chat.id
         callback_answer.text = t("history.csv_sent")
-        data, count = await history.csv(chat_id)
+        buyers = None
+        if query.message.chat.type != "private":  # a group's CSV has a buyer column
+            buyers = await member_names(bot, chat_id, await history.buyers(chat_id))
+        data, count = await history.csv(chat_id, buyers)
         await bot.send_document(chat_id, BufferedInputFile(data, filename="history.csv"),
                                 caption=t("history.csv_caption", count=count))
 

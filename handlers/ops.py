@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
@@ -33,5 +33,6 @@ async def stats_command(message: Message, t: Translator, ops: OpsService) -> Non
 
 def make_router() -> Router:
     router = Router(name="ops")
-    router.message.register(stats_command, Command("stats"))
+    # In a group, /stats is the group's spending (handlers/group_rules.py).
+    router.message.register(stats_command, Command("stats"), F.chat.type == "private")
     return router

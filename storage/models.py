@@ -110,14 +110,47 @@ class Code(SQLModel, table=True):
 
 
 class GroupSettings(SQLModel, table=True):
-    """Per-group purchase rules. Kept in the schema (migration 0001 creates it) but no code
-    reads or writes it yet: its repository was removed until groups use it."""
+    """Per-group purchase rules (bot/services/group_rules.py; /groupsettings)."""
 
     __tablename__ = "group_settings"
 
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    members_can_buy: bool = True
-    member_limit: float | None = None  # spending cap per member, in the account's currency
+    members_can_buy: bool = True  # unused since 0009: who_may_buy says it
+    # The per-member daily spending cap (UTC day), in the account's currency.
+    member_limit: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    who_may_buy: str = Field(default="all", max_length=8)  # all | admins | chosen
+    running_limit: int | None = None  # numbers one member may have running at once
+    codes_to: str = Field(default="group", max_length=8)  # group | buyer
+    # Bumped by every reservation: the UPDATE that bumps it is what serialises two
+    # reservations in one group (a row lock on PostgreSQL, the write lock on SQLite).
+    version: int = 0
+
+
+class GroupMember(SQLModel, table=True):
+    """A member an admin chose ("chosen members may buy")."""
+
+    __tablename__ = "group_members"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str = Field(default="", max_length=128)
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupReservation(SQLModel, table=True):
+    """Room held for a group purchase in flight: its price counts against the member's
+    daily limit and its slot against the running limit until the purchase is confirmed
+    (then the activation counts) or released."""
+
+    __tablename__ = "group_reservations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger, index=True)
+    member_id: int = Field(sa_type=BigInteger)
+    amount: float = 0.0
+    state: str = Field(default="held", max_length=12, index=True)  # held|confirmed|released
+    activation_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

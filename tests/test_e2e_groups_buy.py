@@ -167,24 +167,15 @@ async def test_private_and_group_accounts_never_mix(
 async def test_rule_refusal_before_any_money_moves(
         app: App, plain_team: Team, provider: ProviderSandbox) -> None:
     team = plain_team
-    asked: list[tuple[int, int, float, bool]] = []
-
-    async def refuse(chat_id: int, member_id: int, price: float, *,
-                     is_admin: bool) -> Reservation | RuleRefusal:
-        asked.append((chat_id, member_id, price, is_admin))
-        return RuleRefusal("daily_limit", "your daily limit of 10.00 is reached")
-
-    app.dp["purchase"].group_rules.reserve = refuse
+    rules = app.dp["group_rules"]
+    await rules.update(team.chat.id, daily_limit=10.0)  # a number costs 22.00
     confirm = await open_confirm(team, team.bob)
     await team.chat.press("Buy for", message=confirm, user=team.bob, timeout=15)
-    refused = await team.chat.wait_for("Not bought", timeout=15)
-    assert "daily limit of 10.00" in refused.text
-    assert asked
-    assert asked[0][0] == team.chat.id
-    assert asked[0][1] == team.bob.id
-    assert asked[0][3] is False
+    refused = await team.chat.wait_for("daily limit", timeout=15)
+    assert "0.00 of 10.00 spent today" in refused.text
     assert provider.balance(GROUP_KEY) == 50.0
     assert not [a for a in provider.activations if a.api_key == GROUP_KEY]
+    assert provider.calls("getNumberV2") == 0
 
 
 async def test_purchase_confirmed_with_rules_and_admin_flag(

@@ -40,6 +40,7 @@ OTHER_KEY = "otherKEYzz98yy76xx54ww32vv10"
 PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
 TABLES = {"users", "favourites", "accounts", "activations", "codes", "group_settings",
           "group_links",
+          "group_members", "group_reservations",
           "purchase_intents"}
 
 

@@ -611,7 +611,7 @@ class EmuChat(GroupChatMixin):
         *,
         message: EmuMessage | None = None,
         user: EmuUser | None = None,
-        timeout: float = 5.0,
+        timeout: float = 15.0,
     ) -> CallbackResult:
         """Press the inline button matching `label` and wait for answerCallbackQuery.
 
@@ -645,7 +645,7 @@ class EmuChat(GroupChatMixin):
         message_id: int,
         user: EmuUser | None = None,
         *,
-        timeout: float = 5.0,
+        timeout: float = 15.0,
     ) -> CallbackResult:
         """Raw (possibly forged) press: any data, any message id."""
         sender = self._default_user(user)
@@ -691,7 +691,7 @@ class EmuChat(GroupChatMixin):
 
     # -- waiting ---------------------------------------------------------------
     async def wait_for(
-        self, predicate: Callable[[EmuMessage], bool] | str, *, timeout: float = 5.0,
+        self, predicate: Callable[[EmuMessage], bool] | str, *, timeout: float = 15.0,
         thread: int | None = None,
     ) -> EmuMessage:
         """Wait for a bot message created/edited since the last user action to match.
@@ -723,7 +723,7 @@ class EmuChat(GroupChatMixin):
             )
         return found
 
-    async def wait_idle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
+    async def wait_idle(self, quiet: float = 0.3, timeout: float = 15.0) -> None:
         """Wait until updates for this chat are delivered and the bot has not made a
         request touching it for `quiet` seconds."""
         loop = asyncio.get_running_loop()
@@ -1010,7 +1010,7 @@ class TelegramEmulator(GroupEmulatorMixin):
         return len(self.calls(method, chat_id))
 
     async def wait_request(
-        self, method: str, *, count: int = 1, timeout: float = 5.0
+        self, method: str, *, count: int = 1, timeout: float = 15.0
     ) -> EmuRequest:
         """Wait until `method` has been called `count` times; returns that call.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,12 +14,15 @@ from bot.ui.cards import shown_country
 from storage.db import SessionFactory
 from storage.models import Activation
 from storage.repo import ActivationRepo, CodeRepo
+from storage.repos.group_rules import GroupRulesRepo
 from storage.states import ActivationState
 
 PAGE_SIZE = 5
 _CSV_BATCH = 500
 CSV_COLUMNS = ("date_utc", "service_code", "service", "country", "phone", "price", "currency",
                "state", "codes")
+BUYER_COLUMNS = ("buyer_id", "buyer")
+_MAX_BUYERS = 10_000
 
 
 def _aware(moment: datetime) -> datetime:
@@ -44,6 +48,7 @@ class HistoryEntry:
     bought_at: datetime  # aware, UTC
     state: str  # see state_key
     codes: tuple[str, ...]
+    buyer_id: int = 0  # who bought (a group's history names them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +82,24 @@ class HistoryService:
                          country=shown_country(row), phone=row.phone, cost=row.cost,
                          currency=row.currency, bought_at=_aware(row.bought_at),
                          state=state_key(row),
-                         codes=tuple(code.code for code in found.get(row.id or 0, [])))
+                         codes=tuple(code.code for code in found.get(row.id or 0, [])),
+                         buyer_id=row.buyer_id)
             for i, row in enumerate(rows))
         currency = rows[0].currency if rows else None
         return HistoryPage(count, page, pages, spent.total, currency, entries)
 
-    async def csv(self, chat_id: int) -> tuple[bytes, int]:
-        """The whole history as CSV (UTF-8), and how many activations it holds."""
+    async def buyers(self, chat_id: int) -> list[int]:
+        """Everyone who bought in this chat (a group's CSV names them)."""
+        async with self.db() as session:
+            return await GroupRulesRepo(session).recent_buyers(chat_id, _MAX_BUYERS)
+
+    async def csv(self, chat_id: int,
+                  buyers: Mapping[int, str] | None = None) -> tuple[bytes, int]:
+        """The whole history as CSV (UTF-8), and how many activations it holds. With
+        `buyers` (a group: user id -> name) each row also says who bought."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(CSV_COLUMNS + (BUYER_COLUMNS if buyers is not None else ()))
         offset = total = 0
         catalog = self.catalog
         while True:
@@ -105,6 +118,8 @@ class HistoryService:
                     amount_text(row.cost), iso_code(row.currency),
                     ActivationState(row.state).value,
                     " ".join(_cell(code.code) for code in found.get(row.id or 0, [])),
+                    *((row.buyer_id, _cell(buyers.get(row.buyer_id, str(row.buyer_id))))
+                      if buyers is not None else ()),
                 ])
             total += len(batch)
             offset += len(batch)

@@ -87,6 +87,7 @@ class Bought:
 class Failed:
     failure: Failure
     text: str = ""
+    refusal: RuleRefusal | None = None  # RULE: which group rule refused, and why
     min_price: float | None = None
     balance: float | None = None
     until: str | None = None
@@ -209,7 +210,7 @@ class PurchaseService:
                         and await self.groups.is_admin(owner_id, buyer_id))
             held = await rules.reserve(owner_id, buyer_id, max_price, is_admin=is_admin)
             if isinstance(held, RuleRefusal):
-                return Failed(Failure.RULE, text=held.text or held.rule)
+                return Failed(Failure.RULE, refusal=held)
             reservation = held
             if (await rules.rules(owner_id)).codes_to == "buyer":
                 codes_chat_id = buyer_id

@@ -1,5 +1,5 @@
 """Group links (the one-time deep links for a group's key) and moving a group's rows when
-a basic group becomes a supergroup."""
+a basic group becomes a supergroup. The group's purchase rules: storage/repos/group_rules.py."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from storage.models import (
     Account,
     Activation,
     GroupLink,
+    GroupMember,
+    GroupReservation,
     GroupSettings,
     PurchaseIntent,
     utcnow,
@@ -54,7 +56,7 @@ async def move_group(session: AsyncSession, old: int, new: int) -> int:
     moved = 0
     tables: tuple[tuple[type[SQLModel], str], ...] = (
         (Account, "owner_id"), (Activation, "chat_id"), (PurchaseIntent, "chat_id"),
-        (GroupLink, "chat_id"))
+        (GroupLink, "chat_id"), (GroupMember, "chat_id"), (GroupReservation, "chat_id"))
     for model, name in tables:
         column = getattr(model, name)
         result = await session.exec(update(model).where(column == old).values({name: new}))
