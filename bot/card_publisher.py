@@ -143,8 +143,26 @@ class CardPublisher:
             t, _ = await self.context(UserRepo(session), a)
         text = t(key, service=self.catalog.service_name(a.service, t.lang),
                  phone=cards.phone_display(a.phone), price=money(a.cost, a.currency))
+        if (a.chat_id < 0 and a.card_message_id is not None
+                and self.notifier.busy(a.chat_id) and await self._fold(a, text)):
+            return
         try:
             await self.notifier.send(a.chat_id, text, reply_to=a.card_message_id,
                                        thread=a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.info("notice for activation %s not sent: %s", a.id, exc)
+
+    async def _fold(self, a: Activation, text: str) -> bool:
+        """A busy group (near Telegram's ~20 messages a minute): the notice becomes the
+        card's last paragraph instead of a message that would wait its turn. Notices come
+        with a final state, so no later edit of the card wipes it."""
+        assert a.card_message_id is not None
+        card, markup = await self.render(a)
+        try:
+            await self.notifier.edit(a.chat_id, a.card_message_id, f"{card}\n\n{text}",
+                                     markup=markup)
+        except (ChatUnavailable, TelegramAPIError) as exc:
+            log.info("notice for activation %s not folded into its card: %s", a.id, exc)
+            return False
+        log.info("notice for activation %s folded into its card (busy group)", a.id)
+        return True

@@ -294,3 +294,37 @@ async def test_one_groups_flood_wait_does_not_hold_other_chats(
     provider.deliver_sms(private_a.id, "22222")
     await private.wait_for(is_code("22222"), timeout=20)
     assert not [m for m in team.chat.bot_messages if "11111" in m.text]
+
+
+async def test_busy_group_gets_a_notice_in_the_card_not_a_message_that_waits(
+        app: App, plain_team: Team, provider: ProviderSandbox) -> None:
+    team = plain_team
+    card = await buy_in_group(team, team.alice)
+    team.chat.enforce_group_limit(per_minute=20)
+    for n in range(20):
+        await app.manager.notifier.send(team.chat.id, f"busy {n}")
+    before = len(team.chat.bot_messages)
+    bought = [a for a in provider.activations if a.api_key == GROUP_KEY]
+    provider.cancel_by_provider(bought[0].id)
+    shown = await team.chat.wait_for(
+        lambda m: m.message_id == card.message_id and "was cancelled by the provider" in m.text,
+        timeout=20)
+    assert "Bought by Alice" in shown.text
+    assert len(team.chat.bot_messages) == before  # no message of its own to wait in line
+
+
+async def test_a_member_over_the_running_limit_is_refused_before_any_purchase(
+        app: App, plain_team: Team, provider: ProviderSandbox) -> None:
+    team = plain_team
+    await app.dp["group_rules"].update(team.chat.id, running_limit=1)
+    await buy_in_group(team, team.bob)
+    calls = provider.calls("getNumberV2")
+    balance = provider.balance(GROUP_KEY)
+    confirm = await open_confirm(team, team.bob)
+    await team.chat.press("Buy for", message=confirm, user=team.bob, timeout=15)
+    refused = await team.chat.wait_for("running limit", timeout=15)
+    assert "1 of 1 numbers running" in refused.text
+    assert provider.calls("getNumberV2") == calls  # nothing was sent to the provider
+    assert provider.balance(GROUP_KEY) == balance
+    # Another member is not held back by Bob's numbers.
+    await buy_in_group(team, team.alice)
