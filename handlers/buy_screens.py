@@ -171,6 +171,9 @@ async def paying_key(ctx: Buy, event: Event, *,
     """The key that pays here; without one, the screen says how to set it."""
     paying = await ctx.catalogue.paying_key(ctx.owner_id)
     if paying.key is None:
+        if ctx.owner_id < 0:  # a group: only its admins can link a key, with /setkey
+            await show(ctx, event, ctx.t("groups.no_key"), None, new=new)
+            return None
         await show(ctx, event, ctx.t("common.bad_key" if paying.has_account else "common.no_key"),
                    kb.no_key(ctx.t, ctx.user_id), new=new)
         return None

@@ -15,7 +15,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.money import money
-from bot.services.accounts import AccountService, Balance, KeyOutcome, looks_like_key
+from bot.services.accounts import (
+    AccountService,
+    Balance,
+    KeyOutcome,
+    carries_key,
+    looks_like_key,
+)
 from bot.services.dto import Problem
 from bot.texts import Translator
 from bot.ui import keyboards_account as kb
@@ -96,7 +102,7 @@ def _groups(router: Router) -> None:
             await delete_quietly(message)  # it may carry a key
         await message.answer(t("keys.group_private"))
 
-    @router.message(~PRIVATE, F.text.func(looks_like_key))
+    @router.message(~PRIVATE, F.text.func(carries_key))
     async def key_like_in_group(message: Message, t: Translator) -> None:
         if await delete_quietly(message):
             await message.answer(t("keys.group_deleted"))

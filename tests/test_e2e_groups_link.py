@@ -205,6 +205,25 @@ async def test_a_key_pasted_into_the_group_is_deleted_with_a_warning(
     assert await group_key_hint(app, team.chat.id) is None  # never taken from the group
 
 
+async def test_a_key_inside_a_sentence_in_the_group_is_deleted_too(
+        app: App, tg: TelegramEmulator, team: Team) -> None:
+    pasted = await team.chat.send(f"here is the key {DEMO_KEY}, use it", team.max)
+    await team.chat.wait_for("API", timeout=10)
+    assert team.chat.message(pasted.message_id).deleted  # type: ignore[union-attr]
+    assert no_key_in(team.chat)
+    chatter = await team.chat.send("see you at 10:30, the code was 123456", team.mia)
+    await team.chat.wait_idle()
+    assert not team.chat.message(chatter.message_id).deleted  # type: ignore[union-attr]
+
+
+async def test_buy_in_a_group_without_a_key_says_an_admin_links_one(
+        app: App, tg: TelegramEmulator, team: Team) -> None:
+    await team.chat.send("/buy", team.mia)
+    answer = await team.chat.wait_for("/setkey", timeout=10)
+    assert "Send /key" not in answer.text
+    assert answer.reply_markup is None or not answer.buttons
+
+
 # -- rights follow chat_member updates at once -----------------------------------------
 async def test_an_admin_demoted_loses_the_rights_at_once(
         app: App, tg: TelegramEmulator, team: Team) -> None:

@@ -18,7 +18,7 @@ from storage.models import User
 from storage.repo import AccountRepo, UserRepo
 
 __all__ = ["SCREEN_BUDGET", "AccountService", "Balance", "KeyOutcome", "KeySubmit",
-           "looks_like_key", "problem_of", "read_budget", "user_info"]
+           "carries_key", "looks_like_key", "problem_of", "read_budget", "user_info"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,15 @@ KEY_LIKE_RE = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9_-]{24,128}")
 def looks_like_key(text: str | None) -> bool:
     # Filters call it on every message: a sticker or a photo has no text at all.
     return text is not None and KEY_LIKE_RE.fullmatch(text.strip()) is not None
+
+
+_KEY_INSIDE_RE = re.compile(r"(?<![A-Za-z0-9_-])" + KEY_LIKE_RE.pattern + r"(?![A-Za-z0-9_-])")
+
+
+def carries_key(text: str | None) -> bool:
+    """A key anywhere in the text ("here is the key abc…"): in a group such a message is
+    deleted, whatever surrounds the key."""
+    return text is not None and _KEY_INSIDE_RE.search(text) is not None
 
 
 def problem_of(exc: BaseException) -> ProviderProblem | None:

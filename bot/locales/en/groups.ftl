@@ -32,3 +32,4 @@ groups-cmd_settings = Rules for buying (admins)
 groups-cmd_setkey = Link the group's API key (admins)
 groups-cmd_unlink = Remove the group's API key (admins)
 groups-cmd_help = How to use the bot
+groups-no_key = This group has no KoalaSMS account yet. An admin links one with /setkey.

@@ -32,3 +32,4 @@ groups-cmd_settings = Правила покупок (админы)
 groups-cmd_setkey = Подключить API-ключ группы (админы)
 groups-cmd_unlink = Удалить API-ключ группы (админы)
 groups-cmd_help = Как пользоваться ботом
+groups-no_key = У этой группы ещё нет аккаунта KoalaSMS. Администратор привязывает его командой /setkey.
