@@ -27,7 +27,6 @@ import asyncio
 import resource
 import statistics
 import time
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta

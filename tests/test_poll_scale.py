@@ -19,8 +19,8 @@ from bot.sandbox.telegram import TelegramEmulator
 from storage.crypto import KeyBox
 from storage.models import Account
 from storage.repo import AccountRepo
-from tests.conftest import Person
-from tests.helpers import BOB_KEY, DEMO_KEY, buy, code_messages, is_code, set_key, stored
+from tests.conftest import DEMO_KEY, Person
+from tests.helpers import BOB_KEY, buy, code_messages, is_code, set_key, stored
 from tests.helpers_time import TimeTravel
 
 CAROL_KEY = "carolKEY0123456789abcdefABCD"
