@@ -126,11 +126,18 @@ async def seed_keys(w: World, keys: int) -> list[Activation]:
             acts.append(Activation(
                 provider_id=bought.id, account_id=account.id, chat_id=chat_id, buyer_id=user.id,
                 service="wa", country=22, phone=bought.phone, cost=bought.cost,
+                can_get_another_sms=bought.another_sms,
                 cancel_at=now + timedelta(seconds=provider.cancel_delay),
                 ends_at=now + timedelta(seconds=provider.lifetime)))
         session.add_all(acts)
         await session.commit()
     return acts
+
+
+async def settle(poller: Poller) -> None:
+    """Wait for everything a tick started, and what that started in turn."""
+    while tasks := poller._running_tasks():
+        await asyncio.gather(*tasks)
 
 
 async def cpu_per_tick(w: World, poller: Poller, ticks: int) -> tuple[float, float, float]:
@@ -140,7 +147,7 @@ async def cpu_per_tick(w: World, poller: Poller, ticks: int) -> tuple[float, flo
         cpu = time.process_time()
         for _ in range(ticks):
             await poller.tick()
-            await asyncio.gather(*poller._running_tasks())
+            await settle(poller)
         cpu = time.process_time() - cpu
     calls = w.provider.calls("getActiveActivations") - before
     return cpu / ticks, len(seen) / ticks, calls / ticks
@@ -153,8 +160,8 @@ async def measure_keys(keys: int) -> None:
         await seed_keys(w, keys)
         poller = Poller(manager=app.manager, interval=2.0)
         every = getattr(poller, "slow_every", 1)
-        await poller.tick()  # the first tick: keys decrypted, retired keys forgotten
-        await asyncio.gather(*poller._running_tasks())
+        await poller.tick()  # the first tick: keys decrypted, currencies learnt
+        await settle(poller)
         cpu, queries, calls = await cpu_per_tick(w, poller, every)
         print(f"{keys} keys, one running number each, quiet tick, numbers just bought: "
               f"CPU {cpu * 1000:.0f} ms/tick, {queries:.1f} SQL statements/tick, "
@@ -184,7 +191,7 @@ async def measure_lifetime(keys: int) -> None:
         ticks = int(w.provider.lifetime / interval)
         for _ in range(ticks):
             await poller.tick()
-            await asyncio.gather(*poller._running_tasks())
+            await settle(poller)
             offset += timedelta(seconds=interval)
             w.provider.advance(interval)
         calls = w.provider.calls("getActiveActivations") - before
