@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bot.app import App
+from bot.koala.models import ActiveActivation
 from bot.poller import Poller
 from bot.sandbox.playground import World, world
 from storage.models import Account, Activation
@@ -153,17 +154,38 @@ async def cpu_per_tick(w: World, poller: Poller, ticks: int) -> tuple[float, flo
     return cpu / ticks, len(seen) / ticks, calls / ticks
 
 
-async def measure_keys(keys: int) -> None:
+def answer_in_process(w: World, acts: list[Activation]) -> None:
+    """The poller's getActiveActivations answered without HTTP (--no-http): what is left
+    is the bot's own cost per key, without the client's and the emulator's."""
+    keys = {a.provider_id: k for k, a in zip(
+        (f"benchKey{i:05d}0123456789abcdef" for i in range(len(acts))), acts, strict=True)}
+    rows = {key: [ActiveActivation(
+        activation_id=a.provider_id, phone=a.phone, status="4", service=a.service,
+        country_code="22", codes=(), text=None, cost=a.cost, currency=643,
+        can_get_another_sms=a.can_get_another_sms)] for a in acts
+        for key in (keys[a.provider_id],)}
+
+    async def list_active(key: str) -> list[ActiveActivation]:
+        w.provider._requests.append(("getActiveActivations", {}))  # counted as if sent
+        return rows[key]
+
+    w.app.manager.list_active = list_active  # type: ignore[method-assign]
+
+
+async def measure_keys(keys: int, *, http: bool = True) -> None:
     async with world(poll_interval=60.0, balance=1e9) as w:
         app = w.app
         await app.poller.stop()
-        await seed_keys(w, keys)
+        acts = await seed_keys(w, keys)
+        if not http:
+            answer_in_process(w, acts)
         poller = Poller(manager=app.manager, interval=2.0)
         every = getattr(poller, "slow_every", 1)
         await poller.tick()  # the first tick: keys decrypted, currencies learnt
         await settle(poller)
         cpu, queries, calls = await cpu_per_tick(w, poller, every)
-        print(f"{keys} keys, one running number each, quiet tick, numbers just bought: "
+        print(f"{'' if http else '(no HTTP) '}"
+              f"{keys} keys, one running number each, quiet tick, numbers just bought: "
               f"CPU {cpu * 1000:.0f} ms/tick, {queries:.1f} SQL statements/tick, "
               f"{calls:.0f} getActiveActivations/tick")
         offset = timedelta(seconds=300)  # every number is old now (the provider's too)
@@ -171,7 +193,8 @@ async def measure_keys(keys: int) -> None:
         app.manager.clock = lambda: real_clock() + offset
         w.provider.advance(300)
         cpu, queries, calls = await cpu_per_tick(w, poller, 2 * every)
-        print(f"{keys} keys, numbers 5 minutes old: CPU {cpu * 1000:.0f} ms/tick on average "
+        print(f"{'' if http else '(no HTTP) '}{keys} keys, numbers 5 minutes old: "
+              f"CPU {cpu * 1000:.0f} ms/tick on average "
               f"over {2 * every} ticks, {queries:.1f} SQL statements/tick, "
               f"{calls:.0f} getActiveActivations/tick")
         await poller.stop()
@@ -209,11 +232,13 @@ def main() -> None:
     parser.add_argument("--per-account", type=int, default=20)
     parser.add_argument("--codes", type=int, default=100)
     parser.add_argument("--keys", type=int, default=0, help="cost per key (see above)")
+    parser.add_argument("--no-http", action="store_true",
+                        help="--keys: the provider's list answered in-process")
     parser.add_argument("--lifetime", type=int, default=0,
                         help="calls per activation-minute over this many numbers' life")
     args = parser.parse_args()
     if args.keys:
-        asyncio.run(measure_keys(args.keys))
+        asyncio.run(measure_keys(args.keys, http=not args.no_http))
     elif args.lifetime:
         asyncio.run(measure_lifetime(args.lifetime))
     else:
