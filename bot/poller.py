@@ -4,8 +4,12 @@ An APScheduler interval job ticks every POLL_INTERVAL seconds. Our tables, not t
 store, say what to poll, so a restart resumes everything. Each tick:
 
 * re-sends codes stored but not delivered (one query when there are none);
+* reads the running activations with their accounts' encrypted keys and their codes (two
+  queries however many accounts; keys are decrypted once per account, see
+  ActivationCore.poll_key);
 * asks the provider once per account (getActiveActivations), accounts in parallel, and
-  checks one by one (getStatusV2) what the list does not show;
+  checks one by one (getStatusV2) what the list does not show. An account with only old
+  numbers is asked every few ticks (the adaptive interval, see FAST_FOR);
 * hands every answer to the ActivationManager, which records, moves and notifies, and
   applies the money rules: a cancel that was asked for too early, the end of life.
 
