@@ -29,7 +29,7 @@ from bot.koala import (
 from bot.koala.models import ActiveActivation
 from bot.notifier import Notifier
 from bot.outbox import Outbox
-from storage.crypto import KeyBox
+from storage.crypto import KeyBox, KeyDecryptError
 from storage.db import SessionFactory
 from storage.models import Account, Activation, PurchaseIntent, utcnow
 from storage.repo import (
@@ -37,6 +37,7 @@ from storage.repo import (
     ActivationRepo,
     CodeRepo,
 )
+from storage.repos import PollKey
 from storage.states import ActivationState
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,11 @@ class ActivationCore:
         self.notifier = notifier
         self.clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
+        # Decrypted keys of the accounts being polled, by (account id, encrypted key): a
+        # replaced or removed key retires its account row and a new row gets a new id, and
+        # a forgotten key changes the encrypted value, so a changed key is never served
+        # from here. Entries of accounts with nothing running are dropped each tick.
+        self._poll_keys: dict[tuple[int, str], str | None] = {}
         # The parts read the manager's clock when they need it: tests (and a bench) replace
         # `manager.clock` to travel in time.
         self.cards = CardPublisher(db=db, catalog=catalog, notifier=notifier,
@@ -232,6 +238,35 @@ class ActivationCore:
             active = await ActivationRepo(session).active()
             codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)
         return active, {i: [c.code for c in rows] for i, rows in codes.items()}
+
+    async def running_for_poll(
+            self) -> tuple[list[Activation], dict[int, list[str]], dict[int, PollKey]]:
+        """`running()` plus each account's encrypted key and currency: two queries per
+        tick, however many accounts."""
+        async with self.db() as session:
+            active, keys = await ActivationRepo(session).active_with_keys()
+            codes = await CodeRepo(session).for_activations(a.id for a in active if a.id)
+        live = {(account_id, k.key_encrypted) for account_id, k in keys.items()
+                if k.key_encrypted}
+        for gone in set(self._poll_keys) - live:
+            del self._poll_keys[gone]
+        return active, {i: [c.code for c in rows] for i, rows in codes.items()}, keys
+
+    def poll_key(self, account_id: int, key_encrypted: str | None) -> str | None:
+        """The account's key, decrypted once for as long as it stays the same (see
+        _poll_keys); None when there is none or it does not decrypt."""
+        if not key_encrypted:
+            return None
+        cache_key = (account_id, key_encrypted)
+        if cache_key in self._poll_keys:
+            return self._poll_keys[cache_key]
+        try:
+            key: str | None = self.keybox.decrypt(key_encrypted)
+        except KeyDecryptError:
+            log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account_id)
+            key = None
+        self._poll_keys[cache_key] = key
+        return key
 
     async def with_codes(self, activation_id: int) -> tuple[Activation | None, list[str]]:
         """One activation and its recorded codes, oldest first."""

@@ -18,6 +18,7 @@ from bot.koala import BadAction, BadKey, KoalaError, NoActivation, StatusResult
 from bot.koala.models import ActiveActivation
 from bot.observations import Observation, observation_from_row
 from storage.models import Activation
+from storage.repos import PollKey
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,11 @@ class AccountPolling:
         raise NotImplementedError  # the Poller acts on the answers
 
     async def _request(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """One provider request, bounded by its budget from when it is sent: time spent
+        waiting for one of the request slots (behind a hanging key's requests) is not
+        counted against it, so a hanging key delays only its own requests."""
         async with self._request_slots:
-            return await call()
+            return await asyncio.wait_for(call(), timeout=self._request_budget())
 
     def _failed(self, account_id: int, *, pause: float | None = None,
                 since: float | None = None) -> _Backoff:
@@ -85,9 +89,10 @@ class AccountPolling:
         if state is not None and state.failures:
             log.info("account %s answers again", account_id)
 
-    async def _poll_account(self, account_id: int, acts: list[Activation]) -> None:
+    async def _poll_account(self, account_id: int, acts: list[Activation],
+                            account: PollKey) -> None:
         started = self.monotonic()
-        key = await self.manager.usable_key(account_id)
+        key = self.manager.poll_key(account_id, account.key_encrypted)
         if key is None:
             # Nothing can be asked without the key; the money rules still run on our data
             # (the manager refuses provider calls and the activation waits for its end).
@@ -102,9 +107,8 @@ class AccountPolling:
         by_provider_id = {a.provider_id: a for a in acts}
         if manager.has_active_list:
             try:
-                rows: list[ActiveActivation] = await asyncio.wait_for(
-                    self._request(lambda: manager.list_active(key)),
-                    timeout=self._request_budget())
+                rows: list[ActiveActivation] = await self._request(
+                    lambda: manager.list_active(key))
             except BadKey:
                 rejected = await self._key_rejected(key)
                 if rejected is None:  # can't tell now: an ordinary failure
@@ -132,8 +136,10 @@ class AccountPolling:
                 return
             else:
                 for row in rows:
-                    if row.currency is not None:
+                    if row.currency is not None and account.currency is None:
+                        # Once per account: the tick's query reads the currency learnt.
                         await self.manager.learn_currency(account_id, row.currency)
+                        account = PollKey(account.key_encrypted, row.currency)
                     a = by_provider_id.get(row.activation_id)
                     if a is not None and a.id is not None:
                         observed[a.id] = observation_from_row(row)
@@ -155,8 +161,7 @@ class AccountPolling:
         must not stop an account's polls for minutes. None: no answer either way."""
         manager = self.manager
         try:
-            await asyncio.wait_for(self._request(lambda: manager.balance(key)),
-                                   timeout=self._request_budget())
+            await self._request(lambda: manager.balance(key))
         except BadKey:
             return True
         except (KoalaError, TimeoutError):
@@ -170,9 +175,8 @@ class AccountPolling:
     async def _status(self, key: str, a: Activation) -> Observation:
         manager = self.manager
         try:
-            status: StatusResult = await asyncio.wait_for(
-                self._request(lambda: manager.status(key, a.provider_id)),
-                timeout=self._request_budget())
+            status: StatusResult = await self._request(
+                lambda: manager.status(key, a.provider_id))
         except NoActivation:
             return Observation(None, unknown=True)
         except (KoalaError, TimeoutError) as exc:

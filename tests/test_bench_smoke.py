@@ -54,3 +54,14 @@ def test_rss_and_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     written = results.read_text()
     assert "python -m bench.delivery --rss --users 5" in written
     assert last_row(written.strip().splitlines())[:2] == ["5", "0"]
+
+
+@pytest.mark.parametrize("http", [True, False])
+async def test_poll_tick_cost_per_key(http: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import poll_tick
+
+    await poll_tick.measure_keys(5, http=http)
+    out = capsys.readouterr().out
+    assert "5 keys, one running number each" in out
+    assert "5 getActiveActivations/tick" in out  # every just-bought number asked each tick
+    assert "5 keys, numbers 5 minutes old" in out

@@ -248,6 +248,7 @@ class ProviderSandbox:
         self._fault_log: list[tuple[str, str]] = []
         self._canned: dict[str, str] = {}  # action -> raw body answered instead
         self._held: set[str] = set()  # actions whose requests wait for release()
+        self._held_keys: set[str] = set()  # API keys whose requests wait (see hold_key)
         self._release = asyncio.Event()
         self.holding = 0  # requests being held right now
         self._country_names = _load_country_names()
@@ -430,7 +431,14 @@ class ProviderSandbox:
     def release(self) -> None:
         """Let held requests go on (they are then answered normally)."""
         self._held.clear()
+        self._held_keys.clear()
         self._release.set()
+
+    def hold_key(self, api_key: str) -> None:
+        """Every request made with this key hangs until release(): one account's key
+        that hangs while the others are answered."""
+        self._held_keys.add(api_key)
+        self._release = asyncio.Event()
 
     def disable_action(self, action: str) -> None:
         self._disabled.add(action)
@@ -774,7 +782,7 @@ class ProviderSandbox:
         slow = await self._slow_answer(action, params)
         if slow is not None:
             return slow
-        if action in self._held:
+        if action in self._held or params.get("api_key") in self._held_keys:
             self.holding += 1
             try:
                 await asyncio.wait_for(self._release.wait(), self.fault_timeout)

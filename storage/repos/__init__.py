@@ -5,6 +5,7 @@ from storage.repos.activations import (
     REFUNDED_STATES,
     ActivationRepo,
     CodeRepo,
+    PollKey,
     Spending,
 )
 from storage.repos.intents import (
@@ -20,5 +21,5 @@ from storage.repos.users import AccountRepo, UserRepo
 __all__ = [
     "CHARGED_STATES", "INTENT_ADOPTED", "INTENT_AMBIGUOUS", "INTENT_NONE", "INTENT_OPEN",
     "REFUNDED_STATES", "UNSETTLED_INTENTS", "AccountRepo", "ActivationRepo", "CodeRepo",
-    "IntentRepo", "Spending", "UserRepo",
+    "IntentRepo", "PollKey", "Spending", "UserRepo",
 ]

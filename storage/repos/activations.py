@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Activation, Code, utcnow
+from storage.models import Account, Activation, Code, utcnow
 from storage.states import ACTIVE_STATES, FINAL_STATES, ActivationState, check_move
 
 # States whose price stays spent; the others were refunded. An unknown outcome counts as
@@ -20,6 +20,14 @@ CHARGED_STATES = frozenset({ActivationState.RECEIVED, ActivationState.RETRY,
                             ActivationState.UNKNOWN})
 REFUNDED_STATES = frozenset({ActivationState.CANCELLED, ActivationState.EXPIRED,
                              ActivationState.PROVIDER_CANCELLED})
+
+
+@dataclass(frozen=True, slots=True)
+class PollKey:
+    """What the poller needs of a running activation's account, read with it."""
+
+    key_encrypted: str | None  # None / empty: the key was forgotten
+    currency: int | None  # None until an answer names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,22 @@ class ActivationRepo:
             .order_by(col(Activation.id))
         )
         return list(rows.all())
+
+    async def active_with_keys(self) -> tuple[list[Activation], dict[int, PollKey]]:
+        """The running activations and their accounts' encrypted keys, in one query
+        (the poller's tick: no lookup per account)."""
+        rows = await self.session.exec(
+            select(Activation, Account.key_encrypted, Account.currency)
+            .join(Account, col(Account.id) == col(Activation.account_id))
+            .where(col(Activation.state).in_(ACTIVE_STATES))
+            .order_by(col(Activation.id))
+        )
+        active: list[Activation] = []
+        keys: dict[int, PollKey] = {}
+        for activation, key_encrypted, currency in rows.all():
+            active.append(activation)
+            keys[activation.account_id] = PollKey(key_encrypted or None, currency)
+        return active, keys
 
     async def active_in_chat(self, chat_id: int, buyer_id: int | None = None) -> list[Activation]:
         query = select(Activation).where(Activation.chat_id == chat_id,
