@@ -91,6 +91,22 @@ async def buy_in_group(team: Team, user: EmuUser) -> EmuMessage:
     return await team.chat.wait_for(is_card, thread=team.topic, timeout=15)
 
 
+async def buy_in_private(private: EmuChat) -> EmuMessage:
+    """A Telegram number in Russia bought through the menus of a private chat."""
+    await private.send("/buy")
+    await private.wait_for("Choose a service", timeout=15)
+    await private.press("Telegram", timeout=15)
+    await private.wait_for("Choose a country", timeout=15)
+    await private.press("Russia", timeout=15)
+    screen = await private.wait_for(lambda m: "Confirm the purchase" in m.text
+                                    or "Several suppliers" in m.text, timeout=15)
+    if "Several suppliers" in screen.text:
+        await private.press("Cheapest", timeout=15)
+        await private.wait_for("Confirm the purchase", timeout=15)
+    await private.press("Buy for", timeout=15)
+    return await private.wait_for(is_card, timeout=15)
+
+
 async def test_member_buys_with_group_key_card_and_code_in_topic(
         app: App, team: Team, provider: ProviderSandbox) -> None:
     card = await buy_in_group(team, team.alice)
@@ -147,18 +163,7 @@ async def test_private_and_group_accounts_never_mix(
     group_after = provider.balance(GROUP_KEY)
     assert group_after < 50.0
     # In private the same person buys with her own key.
-    await private.send("/buy")
-    await private.wait_for("Choose a service", timeout=15)
-    await private.press("Telegram", timeout=15)
-    await private.wait_for("Choose a country", timeout=15)
-    await private.press("Russia", timeout=15)
-    screen = await private.wait_for(lambda m: "Confirm the purchase" in m.text
-                                    or "Several suppliers" in m.text, timeout=15)
-    if "Several suppliers" in screen.text:
-        await private.press("Cheapest", timeout=15)
-        await private.wait_for("Confirm the purchase", timeout=15)
-    await private.press("Buy for", timeout=15)
-    await private.wait_for(is_card, timeout=15)
+    await buy_in_private(private)
     assert provider.balance(DEMO_KEY) < 100.0
     assert provider.balance(GROUP_KEY) == group_after
     assert not [m for m in private.bot_messages if "Bought by" in m.text]
@@ -274,18 +279,7 @@ async def test_one_groups_flood_wait_does_not_hold_other_chats(
     private = tg.private_chat(team.bob)
     await private.send(f"/key {DEMO_KEY}")
     await private.wait_for("100.00", timeout=15)
-    await private.send("/buy")
-    await private.wait_for("Choose a service", timeout=15)
-    await private.press("Telegram", timeout=15)
-    await private.wait_for("Choose a country", timeout=15)
-    await private.press("Russia", timeout=15)
-    screen = await private.wait_for(lambda m: "Confirm the purchase" in m.text
-                                    or "Several suppliers" in m.text, timeout=15)
-    if "Several suppliers" in screen.text:
-        await private.press("Cheapest", timeout=15)
-        await private.wait_for("Confirm the purchase", timeout=15)
-    await private.press("Buy for", timeout=15)
-    await private.wait_for(is_card, timeout=15)
+    await buy_in_private(private)
     # The group answers every send and edit with a long 429 from now on.
     tg.flood(team.chat, retry_after=120, count=1000)
     group_a = next(a for a in provider.activations if a.api_key == GROUP_KEY)

@@ -5,13 +5,11 @@ itself."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
+from bench.poll_tick import statements
 from bot.app import App
 from bot.poller import Poller
 from bot.sandbox.provider import ProviderSandbox
@@ -36,21 +34,6 @@ async def quiet_tick(poller: Poller) -> None:
     """One tick and the work it started (the provider answers at once here)."""
     await poller.tick()
     await asyncio.gather(*poller._running_tasks())
-
-
-@contextmanager
-def statements(app: App) -> Iterator[list[str]]:
-    """Every SQL statement the bot sends while inside."""
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(app.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(app.engine.sync_engine, "before_cursor_execute", count)
 
 
 def count_decrypts(monkeypatch: pytest.MonkeyPatch, keybox: KeyBox) -> list[str]:
