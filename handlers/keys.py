@@ -7,7 +7,6 @@ logged: only its mask. Checking and storing it is AccountService's business.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -30,6 +29,7 @@ from handlers.screens import (
     PROMPT_ID,
     delete_quietly,
     end_form,
+    leave_form_for_command,
     problem_text,
     remember_prompt,
     show,
@@ -129,13 +129,7 @@ def _private(router: Router) -> None:
         await state.set_state(KeyForm.waiting)
         await state.update_data({PROMPT_ID: sent.message_id})
 
-    @router.message(KeyForm.waiting, F.text.startswith("/"))
-    async def command_while_waiting(message: Message, state: FSMContext) -> None:
-        # The person moved on to another command: stop waiting for a key and let the command
-        # through (SkipHandler goes on to the next handlers, which all exclude commands).
-        assert message.bot is not None
-        await end_form(message.bot, message.chat.id, state)
-        raise SkipHandler
+    router.message.register(leave_form_for_command, KeyForm.waiting, F.text.startswith("/"))
 
     @router.message(KeyForm.waiting, F.text, ~F.text.startswith("/"))
     async def key_sent(message: Message, state: FSMContext, t: Translator,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from aiogram import Bot
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -28,6 +29,15 @@ async def drop_prompt(bot: Bot, chat_id: int, state: FSMContext) -> None:
 async def end_form(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await drop_prompt(bot, chat_id, state)
     await state.clear()
+
+
+async def leave_form_for_command(message: Message, state: FSMContext) -> None:
+    """A command sent while a form waits for typed text: the form is abandoned (its prompt
+    loses its buttons) and the command goes on to the handlers after this one, which all
+    exclude commands from their forms."""
+    assert message.bot is not None
+    await end_form(message.bot, message.chat.id, state)
+    raise SkipHandler
 
 
 async def remember_prompt(query: CallbackQuery, state: FSMContext) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import F, Router
-from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,7 +19,13 @@ from bot.ui import keyboards_account as kb
 from bot.ui.callbacks import SettingsAction as Action
 from bot.ui.callbacks import SettingsCb
 from bot.ui.cards import user_tz
-from handlers.screens import close_menu, end_form, remember_prompt, show
+from handlers.screens import (
+    close_menu,
+    end_form,
+    leave_form_for_command,
+    remember_prompt,
+    show,
+)
 
 _MAX_MATCHES = 12  # countries offered for one typed name
 
@@ -187,13 +192,8 @@ def _buttons(router: Router) -> None:
 def _forms(router: Router) -> None:
     """Typed answers."""
 
-    @router.message(SettingsForm.tz, F.text.startswith("/"))
-    @router.message(SettingsForm.country, F.text.startswith("/"))
-    async def command_while_typing(message: Message, state: FSMContext) -> None:
-        # Another command: the form is abandoned and the command handled by its router.
-        assert message.bot is not None
-        await end_form(message.bot, message.chat.id, state)
-        raise SkipHandler
+    for form in (SettingsForm.tz, SettingsForm.country):
+        router.message.register(leave_form_for_command, form, F.text.startswith("/"))
 
     @router.message(SettingsForm.tz, F.text, ~F.text.startswith("/"))
     async def tz_typed(message: Message, state: FSMContext, t: Translator,
