@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bot.app import App
 from bot.intents import INTENT_WINDOW
 from bot.sandbox.provider import ProviderSandbox
+from bot.sandbox.telegram import EmuChat
 from tests.conftest import DEMO_KEY, Person
 from tests.helpers_time import TimeTravel
 from tests.test_e2e_buy import cards, open_confirm
@@ -24,6 +25,14 @@ async def until(check: Callable[[], object], what: str, timeout: float = 30.0) -
         if loop.time() > deadline:
             raise AssertionError(f"{what} did not happen in {timeout}s")
         await asyncio.sleep(0.02)
+
+
+async def buy_slowly(chat: EmuChat, provider: ProviderSandbox) -> None:
+    """Press Buy on WhatsApp in Russia; the provider buys at once but answers 6 s late."""
+    await open_confirm(chat)
+    provider.delay_answers(6.0, actions={"getNumberV2"}, execute_first=True)
+    await chat.press("Buy for")
+    await until(lambda: provider.calls("getNumberV2") == 1, "the purchase request")
 
 
 async def test_slow_purchase_is_found_and_a_second_tap_buys_nothing(
@@ -57,10 +66,7 @@ async def test_slow_purchase_is_found_and_a_second_tap_buys_nothing(
 async def test_number_bought_in_the_web_panel_elsewhere_is_not_adopted(
         app: App, alice_with_key: Person, provider: ProviderSandbox) -> None:
     chat = alice_with_key.chat
-    await open_confirm(chat)  # WhatsApp, Russia
-    provider.delay_answers(6.0, actions={"getNumberV2"}, execute_first=True)
-    await chat.press("Buy for")
-    await until(lambda: provider.calls("getNumberV2") == 1, "the purchase request")
+    await buy_slowly(chat, provider)  # WhatsApp, Russia; the answer comes late
     # Meanwhile someone buys WhatsApp in England on the same key, in the web panel.
     panel = provider.buy_in_panel(DEMO_KEY, "wa", 16)
     card = await chat.wait_for("Waiting for the SMS", timeout=20)
@@ -76,10 +82,7 @@ async def test_number_bought_in_the_web_panel_elsewhere_is_not_adopted(
 async def test_two_equally_matching_numbers_the_user_is_asked(
         app: App, alice_with_key: Person, provider: ProviderSandbox) -> None:
     chat = alice_with_key.chat
-    await open_confirm(chat)  # WhatsApp, Russia
-    provider.delay_answers(6.0, actions={"getNumberV2"}, execute_first=True)
-    await chat.press("Buy for")
-    await until(lambda: provider.calls("getNumberV2") == 1, "the purchase request")
+    await buy_slowly(chat, provider)  # WhatsApp, Russia; the answer comes late
     panel = provider.buy_in_panel(DEMO_KEY, "wa", 0)  # same service, country and price
     [ours] = [a for a in provider.activations if a.id != panel.id]
     ask = await chat.wait_for("Which one did you buy here?", timeout=20)
@@ -141,10 +144,7 @@ async def test_flood_control_on_the_bought_edit_still_shows_the_card(
 
 async def _ambiguous(chat_person: Person, provider: ProviderSandbox) -> None:
     chat = chat_person.chat
-    await open_confirm(chat)
-    provider.delay_answers(6.0, actions={"getNumberV2"}, execute_first=True)
-    await chat.press("Buy for")
-    await until(lambda: provider.calls("getNumberV2") == 1, "the purchase request")
+    await buy_slowly(chat, provider)  # WhatsApp, Russia; the answer comes late
     provider.buy_in_panel(DEMO_KEY, "wa", 0)
 
 
