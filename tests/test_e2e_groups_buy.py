@@ -244,14 +244,18 @@ async def test_codes_fall_back_to_group_when_buyer_never_started_the_bot(
     assert not [m for m in tg.private_chat(team.bob).bot_messages if "55555" in m.text]
 
 
+async def make_busy(app: App, team: Team) -> None:
+    """The team has been busy: the group is at Telegram's ~20 messages a minute."""
+    team.chat.enforce_group_limit(per_minute=20)
+    for n in range(20):
+        await app.manager.notifier.send(team.chat.id, f"busy {n}")
+
+
 async def test_busy_group_gets_the_code_in_the_card_not_a_message_that_waits(
         app: App, plain_team: Team, provider: ProviderSandbox, tg: TelegramEmulator) -> None:
     team = plain_team
     card = await buy_in_group(team, team.alice)
-    # The team has been busy: the group is at Telegram's ~20 messages a minute.
-    team.chat.enforce_group_limit(per_minute=20)
-    for n in range(20):
-        await app.manager.notifier.send(team.chat.id, f"busy {n}")
+    await make_busy(app, team)
     before = len(team.chat.bot_messages)
     bought = [a for a in provider.activations if a.api_key == GROUP_KEY]
     provider.deliver_sms(bought[0].id, "48213")
@@ -294,9 +298,7 @@ async def test_busy_group_gets_a_notice_in_the_card_not_a_message_that_waits(
         app: App, plain_team: Team, provider: ProviderSandbox) -> None:
     team = plain_team
     card = await buy_in_group(team, team.alice)
-    team.chat.enforce_group_limit(per_minute=20)
-    for n in range(20):
-        await app.manager.notifier.send(team.chat.id, f"busy {n}")
+    await make_busy(app, team)
     before = len(team.chat.bot_messages)
     bought = [a for a in provider.activations if a.api_key == GROUP_KEY]
     provider.cancel_by_provider(bought[0].id)
