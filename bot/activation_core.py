@@ -174,15 +174,20 @@ class ActivationCore:
                            *, can_get_another_sms: bool | None = None) -> None:
         """Bring our record in line with the provider's view of one activation."""
         async with self.lock(activation_id):
+            if status.status == SmsStatus.OK and status.code:
+                # The code, its state change and the flag: one transaction, then queued.
+                rec = await self.outbox.record(activation_id, status.code, status.text,
+                                               can_get_another_sms=can_get_another_sms)
+                if rec is not None:
+                    self.outbox.deliver(rec)
+                return
             a, _ = await self._load(activation_id)
             if a is None or ActivationState(a.state).is_final:
                 return
             if can_get_another_sms is not None and can_get_another_sms != a.can_get_another_sms:
                 a = await self._move(a, ActivationState(a.state),
                                      can_get_another_sms=can_get_another_sms)
-            if status.status == SmsStatus.OK and status.code:
-                await self._record_and_deliver(a, status.code, status.text)
-            elif status.status == SmsStatus.WAIT_RESEND and not a.resend_requested:
+            if status.status == SmsStatus.WAIT_RESEND and not a.resend_requested:
                 a = await self._move(a, ActivationState(a.state), resend_requested=True)
                 await self.refresh_card(a)
             elif status.status == SmsStatus.CANCEL:
@@ -192,18 +197,13 @@ class ActivationCore:
             # WAIT_CODE and WAIT_RETRY:<old code> bring nothing new.
 
     async def _record_and_deliver(self, a: Activation, code: str, text: str | None) -> None:
-        """Store a new code first, then move the state, then send it (called under lock)."""
+        """Record a new code (one transaction), then queue it: the code goes to the chat
+        first, the card edit after it (bot/outbox.py). Called under the activation's lock;
+        returns without waiting for the chat."""
         assert a.id is not None
-        row = await self.outbox.store(a, code, text)
-        if row is None:
-            return
-        dropped_cancel = a.cancel_requested
-        if ActivationState(a.state) in {ActivationState.WAITING, ActivationState.RETRY}:
-            a = await self._move(a, ActivationState.RECEIVED, cancel_requested=False,
-                                 resend_requested=False)
-        # Why a number due to be cancelled was kept goes on its card, not in one more message.
-        await self.refresh_card(a, note="act.notice.cancel_dropped" if dropped_cancel else None)
-        await self.outbox.deliver(a, row)
+        rec = await self.outbox.record(a.id, code, text)
+        if rec is not None:
+            self.outbox.deliver(rec)
 
     async def deliver_pending(self) -> int:
         """Send codes stored but not delivered (bot/outbox.py)."""

@@ -38,6 +38,7 @@ from bot.koala.client import SCREEN_BUDGET
 from bot.limits import CallbackAnswerLimit
 from bot.metrics import Metrics, RetryAfterCounter, UpdateMetrics
 from bot.notifier import Notifier
+from bot.pacing import make_pacer
 from bot.poller import Poller
 from bot.prices import PriceCache
 from bot.services.accounts import AccountService
@@ -115,7 +116,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     koala = KoalaClient(settings.KOALA_API_URL, timeout=koala_timeout, backoff=koala_backoff)
     catalog = Catalog()
     bot = make_bot(settings)
-    notifier = Notifier(bot)
+    notifier = Notifier(bot, pacer=make_pacer(settings.REDIS_URL,
+                                              namespace=f"koalabot:pace:{bot.id}"))
     manager = ActivationManager(db=db, keybox=keybox, koala=koala, catalog=catalog,
                                 notifier=notifier, reconcile_delay=reconcile_delay,
                                 intent_window=intent_window)
@@ -189,6 +191,7 @@ async def close_app(app: App) -> None:
     log.info("stopping: finishing the updates in flight")
     await app.context.drain(timeout=10.0)
     await app.poller.stop()
+    await app.manager.notifier.close()  # codes not sent yet stay undelivered: sent on restart
     await app.koala.close()
     await app.bot.session.close()
     await app.dp.storage.close()

@@ -1,14 +1,16 @@
 """Telegram's flood control delays a request, it must not lose it.
 
 A session middleware, so every call the bot makes (handler answers included) waits out a
-short 429 and is sent again. Background sends go through Notifier, which also waits out
-long ones.
+short 429 and is sent again. Background sends go through a chat's sender
+(bot/chat_queue.py), which sets PACED: there the 429 goes straight back to Notifier, which
+holds that chat's pace (for every instance) and waits it out in that chat's sender only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.middlewares.base import (
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PACED: ContextVar[bool] = ContextVar("paced_send", default=False)
+
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
     def __init__(self, *, max_wait: float = 30.0, attempts: int = 3) -> None:
@@ -32,6 +36,8 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        if PACED.get():
+            return await make_request(bot, method)
         for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)

@@ -1,7 +1,12 @@
-"""Sending to chats from background work: flood control delays, a blocked chat is skipped.
+"""Sending to chats from background work: paced, flood control delays, a blocked chat is
+skipped.
 
-Handlers answer through aiogram directly; the poller and the activation manager go through
-here so that a 429 never drops a code and a 403 never stops the money logic.
+Handlers answer through aiogram directly (callback answers are never paced); the poller
+and the activation manager go through here: every request runs in its chat's sender
+(bot/chat_queue.py), paced to Telegram's limits (bot/pacing.py), so a 429 never drops a
+code, a 403 never stops the money logic, and neither holds anybody else up. `post` queues
+work and returns; `send`/`edit`/`send_document` called from outside a sender wait for
+their turn in the chat and return Telegram's answer.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar
 
 from aiogram import Bot
@@ -24,7 +29,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message, ReplyParameters
 
+from bot.chat_queue import CARD, CURRENT, ChatQueues
+from bot.chat_queue import ChatUnavailable as ChatUnavailable  # re-exported
 from bot.limits import CAPTION_LIMIT, MESSAGE_LIMIT, fit_html
+from bot.pacing import MemoryPacer, Pacer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,10 +42,7 @@ T = TypeVar("T")
 # last minute a group counts as busy, and what can be folded into an edit is (bot/outbox.py).
 GROUP_SOFT_LIMIT = 15
 GROUP_WINDOW = 60.0
-
-
-class ChatUnavailable(Exception):
-    """The chat blocked the bot, was deleted, or the bot was removed from it."""
+BUSY_WAIT = 2.0  # a group whose next message would wait longer than this is busy
 
 
 def is_permanent(exc: Exception) -> bool:
@@ -47,12 +52,14 @@ def is_permanent(exc: Exception) -> bool:
 
 
 class Notifier:
-    def __init__(self, bot: Bot, *, max_wait: float = 600.0, attempts: int = 8) -> None:
+    def __init__(self, bot: Bot, *, pacer: Pacer | None = None, max_wait: float = 600.0,
+                 attempts: int = 8) -> None:
         self.bot = bot
-        self.max_wait = max_wait
+        self.pacer: Pacer = pacer or MemoryPacer()
+        self.queues = ChatQueues(self.pacer)
+        self.max_wait = max_wait  # 429 waits a card edit or notice sits out before failing
         self.attempts = attempts
         self.unreachable: set[int] = set()  # chats that answered 403 since start
-        self._locks: dict[int, asyncio.Lock] = {}
         self._group_sends: dict[int, deque[float]] = {}  # group chat id -> send times
         self._flooded_until: dict[int, float] = {}  # chat id -> end of its 429 wait
         self.monotonic = time.monotonic
@@ -63,6 +70,8 @@ class Notifier:
         now = self.monotonic()
         if self._flooded_until.get(chat_id, 0.0) > now:
             return True
+        if chat_id < 0 and self.pacer.peek(chat_id) > BUSY_WAIT:
+            return True  # the group used its burst: a new message would wait its turn
         sends = self._group_sends.get(chat_id)
         if not sends:
             return False
@@ -77,42 +86,60 @@ class Notifier:
             while len(sends) > 4 * GROUP_SOFT_LIMIT:
                 sends.popleft()
 
-    def _lock(self, chat_id: int) -> asyncio.Lock:
-        # Messages to one chat keep their order; other chats are not held up.
-        lock = self._locks.get(chat_id)
-        if lock is None:
-            lock = self._locks[chat_id] = asyncio.Lock()
-        return lock
+    # --- queueing ----------------------------------------------------------------------
+
+    def post(self, chat_id: int, run: Callable[[], Awaitable[object]], *,
+             priority: int = CARD, key: Hashable | None = None) -> None:
+        """Queue work for the chat's sender (bot/chat_queue.py) and return at once."""
+        self.queues.post(chat_id, run, priority=priority, key=key)
+
+    async def close(self) -> None:
+        await self.queues.close()
+        await self.pacer.close()
 
     async def _deliver(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
+        """One request to the chat: inside its sender, paced here; from anywhere else,
+        queued behind what the chat already has, and waited for."""
+        sending = CURRENT.get()
+        if sending is None or sending.chat_id != chat_id:
+            result: T = await self.queues.call(chat_id, lambda: self._deliver(chat_id, call),
+                                               priority=CARD)
+            return result
         if chat_id in self.unreachable:
             raise ChatUnavailable(str(chat_id))
         waited = 0.0
-        async with self._lock(chat_id):
-            for attempt in range(self.attempts):
-                try:
-                    return await call()
-                except TelegramRetryAfter as exc:
-                    delay = float(exc.retry_after) + 0.1
-                    waited += delay
-                    if waited > self.max_wait:
-                        raise
-                    self._flooded_until[chat_id] = self.monotonic() + delay
-                    log.info("flood control in chat %s: waiting %.1fs", chat_id, delay)
-                    await asyncio.sleep(delay)
-                except TelegramForbiddenError:
+        failures = 0
+        while True:
+            if sending.prepaid:
+                sending.prepaid = False
+            else:
+                await self.pacer.acquire(chat_id, urgent=sending.urgent)
+            try:
+                return await call()
+            except TelegramRetryAfter as exc:
+                # Only this chat's sender sleeps; a code is never given up (it waits as
+                # long as Telegram says), anything else after max_wait.
+                delay = float(exc.retry_after) + 0.1
+                waited += delay
+                if waited > self.max_wait and not sending.urgent:
+                    raise
+                self._flooded_until[chat_id] = self.monotonic() + delay
+                log.info("flood control in chat %s: waiting %.1fs", chat_id, delay)
+                await self.pacer.hold(chat_id, delay)
+                await asyncio.sleep(delay)
+            except TelegramForbiddenError:
+                self.unreachable.add(chat_id)
+                raise ChatUnavailable(str(chat_id)) from None
+            except TelegramBadRequest as exc:
+                if "chat not found" in exc.message.lower():
                     self.unreachable.add(chat_id)
                     raise ChatUnavailable(str(chat_id)) from None
-                except TelegramBadRequest as exc:
-                    if "chat not found" in exc.message.lower():
-                        self.unreachable.add(chat_id)
-                        raise ChatUnavailable(str(chat_id)) from None
+                raise
+            except (TelegramNetworkError, TelegramServerError):
+                failures += 1
+                if failures >= self.attempts:
                     raise
-                except (TelegramNetworkError, TelegramServerError):
-                    if attempt == self.attempts - 1:
-                        raise
-                    await asyncio.sleep(min(2.0**attempt, 30.0))
-            raise TelegramNetworkError(method=None, message="gave up")  # type: ignore[arg-type]
+                await asyncio.sleep(min(2.0 ** (failures - 1), 30.0))
 
     def reachable_again(self, chat_id: int) -> None:
         """The chat wrote to us again, so it unblocked the bot."""

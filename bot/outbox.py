@@ -1,8 +1,12 @@
-"""The code outbox: codes are stored first, then sent, then marked delivered.
+"""The code outbox: a code is recorded, then sent, then marked delivered.
 
-A code that could not be sent (a crash, a 429 given up, a blocked chat) stays undelivered
-in the table and `deliver_pending` sends it on a later poller tick, so no code is lost and
-none is sent twice.
+Recording is one transaction (the code, the state it moves the activation to, the flags
+it clears); sending is a job in the chat's sender (bot/chat_queue.py) at the top priority,
+posted before the card edit, so the code goes first and nobody waits for the chat's pace
+but that chat. A code that could not be sent (a crash, a network failure given up, a
+blocked chat) stays undelivered in the table and `deliver_pending` posts it again on a
+later poller tick; the ids of codes queued or sent here are remembered, so none is sent
+twice by this process.
 """
 
 from __future__ import annotations
@@ -10,19 +14,36 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from aiogram.exceptions import TelegramAPIError
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot.card_publisher import CardPublisher
 from bot.catalog import Catalog
+from bot.chat_queue import CODE
 from bot.notifier import ChatUnavailable, Notifier, is_permanent
 from bot.texts import Translator
 from bot.ui import cards
 from storage.db import SessionFactory
-from storage.models import Activation, Code
-from storage.repo import ActivationRepo, CodeRepo, UserRepo
+from storage.models import Activation, Code, User, utcnow
+from storage.repo import CodeRepo
+from storage.states import ActivationState, check_move
 
 log = logging.getLogger(__name__)
+
+CODE_STATES = frozenset({ActivationState.WAITING, ActivationState.RETRY})
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A new code, stored with the state it moved the activation to."""
+
+    activation: Activation
+    code: Code
+    t: Translator  # the buyer's language
+    dropped_cancel: bool  # a cancel was asked for; the code came first, so it was kept
 
 
 class Outbox:
@@ -35,127 +56,189 @@ class Outbox:
         self.cards = card_publisher
         self.lock = lock  # the activation's lock (the money core's): one actor at a time
         self.code_delivered: Callable[[Code], None] = lambda code: None  # metrics hook
+        self._in_flight: set[int] = set()  # code ids queued or being sent
+        self._done: set[int] = set()  # sent here; the table may not say so yet
 
-    async def store(self, a: Activation, code: str, text: str | None) -> Code | None:
-        """Record a code unless it is already the last one known; None: nothing new."""
+    async def record(self, activation_id: int, code: str, text: str | None, *,
+                     can_get_another_sms: bool | None = None) -> Recorded | None:
+        """Store a code unless it is already the last one known, in one transaction with
+        the state change (and the provider's another-code flag when it changed). None:
+        no new code. Called under the activation's lock."""
         async with self.db() as session:
-            return await CodeRepo(session).record(a, code, text)
+            a = await session.get(Activation, activation_id)
+            if a is None or ActivationState(a.state).is_final:
+                return None
+            changed = False
+            if can_get_another_sms is not None and can_get_another_sms != a.can_get_another_sms:
+                a.can_get_another_sms = can_get_another_sms
+                changed = True
+            known = list((await session.exec(
+                select(Code.code).where(Code.activation_id == activation_id)
+                .order_by(col(Code.seq)))).all())
+            row: Code | None = None
+            dropped_cancel = a.cancel_requested
+            if not known or known[-1] != code:
+                row = Code(activation_id=activation_id, seq=len(known) + 1, code=code,
+                           text=text)
+                session.add(row)
+                if ActivationState(a.state) in CODE_STATES:
+                    a.state = check_move(ActivationState(a.state), ActivationState.RECEIVED)
+                    a.cancel_requested = False
+                    a.resend_requested = False
+                changed = True
+            if not changed:
+                return None
+            a.updated_at = utcnow()
+            session.add(a)
+            user = await session.get(User, a.buyer_id) if row is not None else None
+            await session.commit()
+        if row is None or row.id is None:
+            return None
+        self._in_flight.add(row.id)  # before the lock is let go: deliver_pending skips it
+        return Recorded(a, row, Translator(user.language if user else None), dropped_cancel)
 
-    async def deliver(self, a: Activation, code: Code) -> bool:
-        """Send a stored code; a long SMS also goes whole as a file. A transient failure
-        leaves the code for deliver_pending; a permanent one (Telegram refuses this very
-        message) falls back to the bare code once and is never tried again."""
-        async with self.db() as session:
-            t, _ = await self.cards.context(UserRepo(session), a)
+    def deliver(self, rec: Recorded, *, refresh_card: bool = True) -> None:
+        """Queue the code (first) and the card edit that shows it; returns at once."""
+        a, code, t = rec.activation, rec.code, rec.t
+        assert code.id is not None
+        self._in_flight.add(code.id)
         text, full_sms = cards.code_message(a, code, t, self.catalog)
+        note = "act.notice.cancel_dropped" if rec.dropped_cancel else None
         if a.codes_chat_id is not None and a.codes_chat_id != a.chat_id:
-            private = await self._deliver_private(a, code, text, t)
-            if private is not None:
-                return private
-            a = await self._codes_to_group(a)
-            text = f"{text}\n{t('group_buy.no_private_chat', name=await self.cards.buyer_name(a))}"
+            target = a.codes_chat_id
         elif (a.chat_id < 0 and a.card_message_id is not None and full_sms is None
               and self.notifier.busy(a.chat_id)):
             # A busy group (near ~20 messages a minute, or in a flood wait): the card,
-            # edited with every code (bot/card_publisher.py), carries this one; a message
-            # of its own would wait in the group's queue.
-            async with self.db() as session:
-                await CodeRepo(session).mark_delivered(code, a.card_message_id)
-            self.code_delivered(code)
-            log.info("code of activation %s folded into its card (busy group)", a.id)
-            return True
+            # edited to show every code, carries this one; a message of its own would wait
+            # in the group's queue.
+            self.notifier.post(a.chat_id, lambda: self._fold(rec, note), priority=CODE)
+            return
+        else:
+            target = a.chat_id
+        self.notifier.post(target, lambda: self._send(rec, target, text, full_sms),
+                           priority=CODE)
+        if refresh_card:
+            self.cards.refresh_later(a, note=note)
+
+    async def _fold(self, rec: Recorded, note: str | None) -> None:
+        a, code = rec.activation, rec.code
+        try:
+            if await self.cards.edit_now(a.id or 0, note=note):
+                await self._mark_delivered(code, a.card_message_id)
+                log.info("code of activation %s folded into its card (busy group)", a.id)
+        finally:
+            self._in_flight.discard(code.id or 0)
+
+    async def _send(self, rec: Recorded, target: int, text: str,
+                    full_sms: str | None) -> None:
+        """The code job, run by the target chat's sender."""
+        a, code, t = rec.activation, rec.code, rec.t
+        private = target != a.chat_id
         try:
             message = await self.notifier.send(
-                a.chat_id, text, markup=cards.code_markup(code, t), reply_to=a.card_message_id,
-                thread=a.message_thread_id)
+                target, text, markup=cards.code_markup(code, t),
+                reply_to=None if private else a.card_message_id,
+                thread=None if private else a.message_thread_id)
         except ChatUnavailable:
-            return False
+            self._in_flight.discard(code.id or 0)
+            if private:
+                await self._codes_to_group(rec)
+            return
         except TelegramAPIError as exc:
             if not is_permanent(exc):
                 log.warning("code of activation %s not delivered yet: %s", a.id, exc)
-                return False
+                self._in_flight.discard(code.id or 0)
+                return
+            if private:  # the buyer's chat refuses it: the group gets it
+                self._in_flight.discard(code.id or 0)
+                await self._codes_to_group(rec)
+                return
             log.error("code message of activation %s refused (%s); sending the bare code",
                       a.id, exc)
-            message_id = await self._deliver_bare(a, code, t)
-            async with self.db() as session:
-                await CodeRepo(session).mark_delivered(code, message_id)
-            if message_id is not None:
-                self.code_delivered(code)
-            return message_id is not None
-        async with self.db() as session:
-            await CodeRepo(session).mark_delivered(code, message.message_id)
-        self.code_delivered(code)
+            await self._mark_delivered(code, await self._send_bare(a, code, t))
+            return
+        await self._mark_delivered(code, message.message_id)
         if full_sms is not None:
-            await self._send_sms_file(a, full_sms, t, message.message_id)
-        return True
+            # After the code is marked delivered: a failure here must not send it twice.
+            self.notifier.post(target, lambda: self._send_sms_file(
+                a, full_sms, t, message.message_id, target), priority=CODE)
 
-    async def _deliver_private(self, a: Activation, code: Code, text: str,
-                               t: Translator) -> bool | None:
-        """The code to the buyer's private chat (the group's rules say so). None: that chat
-        cannot be reached (the buyer never started the bot, or blocked it): the group gets
-        it instead. False: a transient failure, tried again later."""
-        assert a.codes_chat_id is not None
+    async def _mark_delivered(self, code: Code, message_id: int | None) -> None:
+        assert code.id is not None
         try:
-            message = await self.notifier.send(a.codes_chat_id, text,
-                                               markup=cards.code_markup(code, t))
-        except ChatUnavailable:
-            return None
-        except TelegramAPIError as exc:
-            if is_permanent(exc):
-                return None
-            log.warning("code of activation %s not delivered yet: %s", a.id, exc)
-            return False
-        async with self.db() as session:
-            await CodeRepo(session).mark_delivered(code, message.message_id)
-        self.code_delivered(code)
-        return True
+            async with self.db() as session:
+                await session.exec(update(Code).where(col(Code.id) == code.id)
+                                   .values(delivered=True, message_id=message_id))
+                await session.commit()
+        finally:
+            self._in_flight.discard(code.id)
+            self._done.add(code.id)
+        if message_id is not None:
+            self.code_delivered(code)
 
-    async def _codes_to_group(self, a: Activation) -> Activation:
+    async def _codes_to_group(self, rec: Recorded) -> None:
         """The buyer's private chat is out of reach: this and later codes go to the group
-        (the card says so no more)."""
+        (whose card then says so no more)."""
+        a = rec.activation
         async with self.db() as session:
-            repo = ActivationRepo(session)
-            fresh = await repo.get(a.id or 0)
-            if fresh is None:
-                return a
-            fresh.codes_chat_id = None
-            return await repo.save(fresh)
+            await session.exec(update(Activation)
+                               .where(col(Activation.id) == a.id).values(codes_chat_id=None))
+            await session.commit()
+        moved = replace(rec, activation=a.model_copy(update={"codes_chat_id": None}))
+        name = await self.cards.buyer_name(a)
+        text, full_sms = cards.code_message(moved.activation, rec.code, rec.t, self.catalog)
+        text = f"{text}\n{rec.t('group_buy.no_private_chat', name=name)}"
+        self._in_flight.add(rec.code.id or 0)
+        self.notifier.post(a.chat_id, lambda: self._send(moved, a.chat_id, text, full_sms),
+                           priority=CODE)
+        self.cards.refresh_later(moved.activation)
 
-    async def _deliver_bare(self, a: Activation, code: Code, t: Translator) -> int | None:
+    async def _send_bare(self, a: Activation, code: Code, t: Translator) -> int | None:
         try:
             message = await self.notifier.send(a.chat_id, cards.code_plain(code, t),
                                                reply_to=a.card_message_id,
-                thread=a.message_thread_id)
+                                               thread=a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.error("code of activation %s could not be delivered: %s", a.id, exc)
             return None
         return message.message_id
 
     async def _send_sms_file(self, a: Activation, full_sms: str, t: Translator,
-                             reply_to: int) -> None:
-        """The whole SMS, when the code message had to cut it. Sent after the code is
-        marked delivered: a failure here must not send the code twice."""
+                             reply_to: int, chat_id: int) -> None:
+        """The whole SMS, when the code message had to cut it."""
+        private = chat_id != a.chat_id
         try:
             await self.notifier.send_document(
-                a.chat_id, f"sms-{a.phone}.txt", full_sms.encode("utf-8"),
+                chat_id, f"sms-{a.phone}.txt", full_sms.encode("utf-8"),
                 caption=t("act.sms_file_caption"), reply_to=reply_to,
-                thread=a.message_thread_id)
+                thread=None if private else a.message_thread_id)
         except (ChatUnavailable, TelegramAPIError) as exc:
             log.warning("full SMS of activation %s not sent: %s", a.id, exc)
 
     async def deliver_pending(self) -> int:
-        """Send codes stored but not delivered (after a crash, a 429 give-up, a 403)."""
+        """Queue the codes stored but not delivered (after a crash, a network failure, a
+        chat that was blocked); returns how many. Three queries, however many codes."""
         async with self.db() as session:
             pending = await CodeRepo(session).undelivered()
-        sent = 0
-        for code in pending:
-            async with self.lock(code.activation_id):
-                async with self.db() as session:
-                    a = await ActivationRepo(session).get(code.activation_id)
-                    fresh = await session.get(Code, code.id)
-                if a is None or fresh is None or fresh.delivered:
-                    continue
-                if a.chat_id in self.notifier.unreachable:
-                    continue
-                sent += await self.deliver(a, fresh)
-        return sent
+            ids = {c.id for c in pending if c.id is not None}
+            self._done &= ids  # a delivered code leaves once the table says so
+            todo = [c for c in pending
+                    if c.id not in self._in_flight and c.id not in self._done]
+            if not todo:
+                return 0
+            acts = {a.id: a for a in (await session.exec(select(Activation).where(
+                col(Activation.id).in_({c.activation_id for c in todo})))).all()}
+            users = {u.id: u for u in (await session.exec(select(User).where(
+                col(User.id).in_({a.buyer_id for a in acts.values()})))).all()}
+        posted = 0
+        for code in todo:
+            a = acts.get(code.activation_id)
+            if a is None or a.chat_id in self.notifier.unreachable:
+                continue
+            if self.lock(code.activation_id).locked() or code.id in self._in_flight:
+                continue  # being recorded or acted on: this code is queued there or later
+            user = users.get(a.buyer_id)
+            self.deliver(Recorded(a, code, Translator(user.language if user else None),
+                                  dropped_cancel=False), refresh_card=False)
+            posted += 1
+        return posted

@@ -33,6 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import card_refresh
 from bot.activations import ActivationManager, Outcome, Result
+from bot.chat_queue import BACKGROUND
 from bot.koala import (
     SmsStatus,
     StatusResult,
@@ -152,6 +153,7 @@ class Poller(AccountPolling):
         if self._stopped:
             return
         self._tick_task = asyncio.current_task()
+        BACKGROUND.set(True)  # what the tick starts queues chat messages, never waits
         started = time.monotonic()  # not self.monotonic: tests fake that one
         try:
             await self._tick()

@@ -33,6 +33,18 @@ def is_code(code: str):  # type: ignore[no-untyped-def]
     return check
 
 
+async def code_then_card(app: App, chat: EmuChat, code: str,
+                         timeout: float | None = None) -> EmuMessage:
+    """The code message, then its card edited to show it: the code goes out first (it is
+    what the user waits for), the card right behind it in the chat's queue."""
+    wait = timeout if timeout is not None else within(app)
+    msg = await chat.wait_for(is_code(code), timeout=wait)
+    card = msg.reply_to
+    if card is not None:
+        await chat.wait_for(lambda m: m.message_id == card and m.seq > msg.seq, timeout=wait)
+    return msg
+
+
 async def set_key(app: App, person: Person, key: str = DEMO_KEY) -> None:
     async with app.db() as session:
         await AccountRepo(session, app.keybox).set_key(person.user.id, key, person.user.id)

@@ -9,7 +9,7 @@ from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.repo import ActivationRepo
 from tests.conftest import Person
-from tests.helpers import buy, is_code, set_key, within
+from tests.helpers import buy, code_then_card, set_key, within
 from tests.helpers_time import ticks
 
 
@@ -32,7 +32,7 @@ async def test_active_lists_running_activations_compactly(
     assert len(cards) == 2  # the list posts no copies of the cards
     # Codes answer the one card there is.
     provider.deliver_sms(second.provider_id, "5151")
-    code = await chat.wait_for(is_code("5151"), timeout=within(app))
+    code = await code_then_card(app, chat, "5151", timeout=within(app))
     assert code.reply_to == second.card_message_id
 
 
@@ -46,7 +46,7 @@ async def test_buttons_of_an_outdated_card(app: App, alice: Person,
     result = await chat.press_data(f"a:done:{a.id}", card_id)
     assert result.text == "No code yet: nothing to complete."
     provider.deliver_sms(a.provider_id, "7007")
-    await chat.wait_for(is_code("7007"), timeout=within(app))
+    await code_then_card(app, chat, "7007", timeout=within(app))
     # A Cancel from a screenshot-old card, after the code came: refused, card redrawn.
     result = await chat.press_data(f"a:cancel:{a.id}", card_id)
     assert result.show_alert
@@ -63,7 +63,7 @@ async def test_another_code_not_offered_by_the_number(app: App, alice: Person,
     await set_key(app, alice)
     a = await buy(app, alice, service="wa", country=22)
     provider.deliver_sms(a.provider_id, "3131")
-    await alice.chat.wait_for(is_code("3131"), timeout=within(app))
+    await code_then_card(app, alice.chat, "3131", timeout=within(app))
     card = alice.chat.message(a.card_message_id or 0)
     assert card is not None
     assert card.buttons[-1] == ["✅ Complete"]  # no Another code button

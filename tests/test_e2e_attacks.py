@@ -225,6 +225,9 @@ async def test_an_sms_too_long_for_a_message_comes_cut_with_the_whole_as_a_file(
     assert document.document is not None
     assert document.document.data.decode("utf-8") == sms.strip()
     assert document.reply_to == message.message_id
+    # The card is edited behind the code (the code goes first), then offers another one.
+    await chat.wait_for(lambda m: m.message_id == a.card_message_id
+                        and m.find_button("Another code") is not None, timeout=10)
     # A second SMS: a short code with a long text.
     await chat.press("Another code", message=chat.message(a.card_message_id or 0))
     provider.deliver_sms(a.provider_id, "271828", sms)

@@ -15,7 +15,7 @@ from storage.models import Activation
 from storage.repo import AccountRepo, UserRepo
 from storage.states import ActivationState
 from tests.conftest import DEMO_KEY, Person, make_settings
-from tests.helpers import buy, is_code, set_key, stored, within
+from tests.helpers import buy, code_then_card, set_key, stored, within
 from tests.helpers_time import TimeTravel, ticks
 
 
@@ -58,7 +58,7 @@ async def test_active_twice_keeps_one_live_card_per_number(
     assert "✖ Cancel" in action_buttons(live)
 
     provider.deliver_sms(first.provider_id, "6161")
-    code = await chat.wait_for(is_code("6161"), timeout=within(app))
+    code = await code_then_card(app, chat, "6161", timeout=within(app))
     assert code.reply_to == live.message_id
     await chat.wait_idle()
     assert "Code received" in live.text
@@ -100,7 +100,7 @@ async def test_one_live_card_after_a_restart(tmp_path: Path, provider: ProviderS
             live = await chat.wait_for(lambda m: m.text.startswith("Telegram")
                                        and m.message_id > listing.message_id)
             provider.deliver_sms(a.provider_id, "7171")
-            code = await chat.wait_for(is_code("7171"), timeout=within(second_run))
+            code = await code_then_card(second_run, chat, "7171", timeout=within(second_run))
             assert code.reply_to == live.message_id
             await chat.wait_idle()
             assert "Code received" in live.text

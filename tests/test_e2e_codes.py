@@ -22,6 +22,7 @@ from tests.helpers import (
     PRICE,
     buy,
     code_messages,
+    code_then_card,
     is_code,
     set_key,
     stored,
@@ -45,7 +46,7 @@ async def test_code_arrives_as_reply_to_card_with_copy_button(
     assert card is not None
 
     provider.deliver_sms(a.provider_id, "48213")
-    msg = await chat.wait_for(is_code("48213"), timeout=within(app))
+    msg = await code_then_card(app, chat, "48213", timeout=within(app))
 
     assert msg.reply_to == card.message_id
     button = msg.button("Copy code")
@@ -62,7 +63,7 @@ async def test_another_code_then_complete(app: App, alice_buying: Person,
     chat = alice_buying.chat
     a = await buy(app, alice_buying)
     provider.deliver_sms(a.provider_id, "1111")
-    await chat.wait_for(is_code("1111"), timeout=within(app))
+    await code_then_card(app, chat, "1111", timeout=within(app))
 
     await chat.press("Another code")
     await chat.wait_for("Waiting for another code")
@@ -71,7 +72,7 @@ async def test_another_code_then_complete(app: App, alice_buying: Person,
     assert len(code_messages(chat)) == 1
 
     provider.deliver_sms(a.provider_id, "2222")
-    await chat.wait_for(is_code("2222"), timeout=within(app))
+    await code_then_card(app, chat, "2222", timeout=within(app))
     await ticks(app, 3)
     assert [m.text.split("Code: ")[1][:4] for m in code_messages(chat)] == ["1111", "2222"]
 
@@ -195,14 +196,14 @@ async def test_provider_without_active_list_or_status_v2(
     a = await buy(app, alice_buying)
 
     provider.deliver_sms(a.provider_id, "9001")
-    await chat.wait_for(is_code("9001"), timeout=within(app) + 1)
+    await code_then_card(app, chat, "9001", timeout=within(app) + 1)
     await chat.press("Another code")
     await chat.wait_for("Waiting for another code")
     await ticks(app, 3)  # getStatus answers STATUS_WAIT_RETRY:9001 meanwhile
     assert len(code_messages(chat)) == 1
 
     provider.deliver_sms(a.provider_id, "9002")
-    await chat.wait_for(is_code("9002"), timeout=within(app))
+    await code_then_card(app, chat, "9002", timeout=within(app))
     await ticks(app, 2)
     assert len(code_messages(chat)) == 2
     assert provider.calls("getStatus") > 0

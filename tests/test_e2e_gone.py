@@ -13,6 +13,7 @@ from tests.helpers import (
     PRICE,
     buy,
     code_messages,
+    code_then_card,
     is_code,
     set_key,
     stored,
@@ -108,7 +109,7 @@ async def test_complete_after_the_provider_completed_still_shows_the_code_it_kep
     provider.enable_history()
     a = await buy(app, alice)
     provider.deliver_sms(a.provider_id, "1111")
-    await chat.wait_for(is_code("1111"), timeout=within(app))
+    await code_then_card(app, chat, "1111", timeout=within(app))
     await chat.press("Another code")
     await chat.wait_for("Waiting for another code")
     await app.poller.stop()  # the press, not the poller, meets NO_ACTIVATION
@@ -116,5 +117,5 @@ async def test_complete_after_the_provider_completed_still_shows_the_code_it_kep
 
     answer = await chat.press("Complete")
     assert answer.text == "Completed."
-    await chat.wait_for(is_code("2222"), timeout=5)
+    await code_then_card(app, chat, "2222", timeout=5)
     assert (await stored(app, a)).state == ActivationState.COMPLETED

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.app import App
+from bot.pacing import GROUP
 from bot.sandbox.provider import CANCELLED, ProviderSandbox
 from bot.sandbox.telegram import EmuChat, EmuMessage, EmuUser, TelegramEmulator
 from bot.services.group_rules import GroupRules, Reservation, RuleRefusal
@@ -245,9 +246,10 @@ async def test_codes_fall_back_to_group_when_buyer_never_started_the_bot(
 
 
 async def make_busy(app: App, team: Team) -> None:
-    """The team has been busy: the group is at Telegram's ~20 messages a minute."""
+    """The team has been busy: the group used its burst, so its next message would wait
+    (the bot paces a group to 20 messages a minute: bot/pacing.py)."""
     team.chat.enforce_group_limit(per_minute=20)
-    for n in range(20):
+    for n in range(GROUP.burst + 1):
         await app.manager.notifier.send(team.chat.id, f"busy {n}")
 
 
