@@ -9,7 +9,7 @@ from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.repo import ActivationRepo
 from tests.conftest import Person
-from tests.helpers import buy, code_then_card, set_key, within
+from tests.helpers import buy, code_then_card, is_code, set_key, within
 from tests.helpers_time import ticks
 
 
