@@ -43,6 +43,7 @@ T = TypeVar("T")
 GROUP_SOFT_LIMIT = 15
 GROUP_WINDOW = 60.0
 BUSY_WAIT = 2.0  # a group whose next message would wait longer than this is busy
+BUSY_QUEUE = 5  # ... or that has this many jobs waiting
 
 
 def is_permanent(exc: Exception) -> bool:
@@ -72,6 +73,8 @@ class Notifier:
             return True
         if chat_id < 0 and self.pacer.peek(chat_id) > BUSY_WAIT:
             return True  # the group used its burst: a new message would wait its turn
+        if chat_id < 0 and self.queues.pending(chat_id) >= BUSY_QUEUE:
+            return True
         sends = self._group_sends.get(chat_id)
         if not sends:
             return False
@@ -97,13 +100,14 @@ class Notifier:
         await self.queues.close()
         await self.pacer.close()
 
-    async def _deliver(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
+    async def _deliver(self, chat_id: int, call: Callable[[], Awaitable[T]], *,
+                       message: bool = False) -> T:
         """One request to the chat: inside its sender, paced here; from anywhere else,
         queued behind what the chat already has, and waited for."""
         sending = CURRENT.get()
         if sending is None or sending.chat_id != chat_id:
-            result: T = await self.queues.call(chat_id, lambda: self._deliver(chat_id, call),
-                                               priority=CARD)
+            result: T = await self.queues.call(
+                chat_id, lambda: self._deliver(chat_id, call, message=message), priority=CARD)
             return result
         if chat_id in self.unreachable:
             raise ChatUnavailable(str(chat_id))
@@ -114,6 +118,8 @@ class Notifier:
                 sending.prepaid = False
             else:
                 await self.pacer.acquire(chat_id, urgent=sending.urgent)
+            if message:
+                await self.pacer.acquire_message(chat_id)  # a group's 20 a minute
             try:
                 return await call()
             except TelegramRetryAfter as exc:
@@ -154,7 +160,7 @@ class Notifier:
         text = fit_html(text, MESSAGE_LIMIT)  # a longer one is refused, not shortened
         sent = await self._deliver(chat_id, lambda: self.bot.send_message(
             chat_id, text, reply_markup=markup, reply_parameters=reply,
-            message_thread_id=thread))
+            message_thread_id=thread), message=True)
         self._count_send(chat_id)
         return sent
 
@@ -166,7 +172,7 @@ class Notifier:
         document = BufferedInputFile(data, filename=filename)
         sent = await self._deliver(chat_id, lambda: self.bot.send_document(
             chat_id, document, caption=fit_html(caption, CAPTION_LIMIT) or None,
-            reply_parameters=reply, message_thread_id=thread))
+            reply_parameters=reply, message_thread_id=thread), message=True)
         self._count_send(chat_id)
         return sent
 

@@ -134,6 +134,12 @@ class Outbox:
         """The code job, run by the target chat's sender."""
         a, code, t = rec.activation, rec.code, rec.t
         private = target != a.chat_id
+        if (not private and target < 0 and a.card_message_id is not None
+                and full_sms is None and self.notifier.busy(target)):
+            # The group got busy while this code waited its turn (a flood wait, many
+            # codes at once): the card's edit carries it, no message of its own.
+            await self._fold(rec, None)
+            return
         try:
             message = await self.notifier.send(
                 target, text, markup=cards.code_markup(code, t),

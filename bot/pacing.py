@@ -1,12 +1,12 @@
 """Telegram's sending limits, kept before a request goes rather than learnt from a 429.
 
-A Pacer answers "may one more message go to this chat now, and if not, how long until it
-may": one budget per chat (about 1 message a second in a private chat with a small burst;
-20 a minute in a group) and one for the whole bot (about 30 a second). Each budget is a
-GCRA token bucket: one number per budget, the theoretical arrival time (TAT) of the next
-request; a request is allowed when TAT - now <= the burst tolerance, and moves TAT on by
-one interval. A request takes a token from its chat and from the bot's budget together,
-or from neither.
+A Pacer answers "may one more request go to this chat now, and if not, how long until it
+may": one budget per chat (about 1 request a second, with a small burst), one for the new
+messages of each group (20 a minute) and one for the whole bot (about 30 a second). Each
+budget is a GCRA token bucket: one number per budget, the theoretical arrival time (TAT)
+of the next request; a request is allowed when TAT - now <= the burst tolerance, and
+moves TAT on by one interval. A request takes a token from its chat and from the bot's
+budget together, or from neither.
 
 Codes are urgent: a request that is not (a card edit, a notice) leaves the last
 URGENT_RESERVE tokens of the bot's budget to codes. A 429 holds the chat's budget until
@@ -45,31 +45,34 @@ class Rate:
         return self.burst + int(seconds * self.per_second)
 
 
-# Any 1 s window of a private chat holds at most 4 messages, any 10 s at most 13.
-PRIVATE = Rate(per_second=1.0, burst=3)
-# Any 60 s window of a group holds at most 5 + 15 = 20 (Telegram: 20 a minute).
-GROUP = Rate(per_second=15 / 60, burst=5)
-# The whole bot: about 30 a second.
+# Every request to one chat (messages and edits): any 1 s window holds at most 4.
+CHAT = Rate(per_second=1.0, burst=3)
+# New messages in one group: any 60 s window holds at most 5 + 15 = 20 (Telegram: 20 a
+# minute). Edits do not count here, which is why a busy group gets codes and notices
+# folded into its cards (bot/outbox.py, bot/card_publisher.py).
+GROUP_MESSAGES = Rate(per_second=15 / 60, burst=5)
+# The whole bot: about 30 requests a second.
 GLOBAL = Rate(per_second=30.0, burst=10)
 URGENT_RESERVE = 3  # tokens of the bot's budget only codes may take
 
 GLOBAL_KEY = 0  # chat ids are never 0
 
 
-def chat_rate(chat_id: int) -> Rate:
-    return PRIVATE if chat_id > 0 else GROUP
-
-
 class Pacer(Protocol):
     async def acquire(self, chat_id: int, *, urgent: bool) -> None:
-        """Return when one more request to `chat_id` may go (its token is taken)."""
+        """Return when one more request to `chat_id` may go (its chat's token and the
+        bot's are taken)."""
+
+    async def acquire_message(self, chat_id: int) -> None:
+        """A new message in a group also needs the group's messages-per-minute token;
+        returns at once for a private chat."""
 
     async def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said 429: no request to the chat for `seconds`."""
 
     def peek(self, chat_id: int) -> float:
-        """About how long a request to the chat would wait now, as far as this instance
-        knows (nothing taken): a hint for folding messages into edits, not a promise."""
+        """About how long a new message to the chat would wait now, as far as this
+        instance knows (nothing taken): a hint for folding messages into edits."""
 
     async def close(self) -> None: ...
 
@@ -80,57 +83,67 @@ def gcra_wait(tat: float, now: float, rate: Rate, reserve: int = 0) -> float:
     return max(0.0, max(tat, now) - now - allowed_ahead)
 
 
+Bucket = tuple[object, Rate, int]  # (key, rate, tokens reserved for others)
+
+
 class MemoryPacer:
     """The budgets of one process."""
 
-    def __init__(self, *, global_rate: Rate = GLOBAL,
-                 rates: Callable[[int], Rate] = chat_rate,
+    def __init__(self, *, global_rate: Rate = GLOBAL, chat_rate: Rate = CHAT,
+                 group_messages: Rate = GROUP_MESSAGES,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.global_rate = global_rate
-        self.rates = rates
+        self.chat_rate = chat_rate
+        self.group_messages = group_messages
         self.clock = clock
-        self._tat: dict[int, float] = {}
+        self._tat: dict[object, float] = {}
 
-    def try_take(self, chat_id: int, *, urgent: bool) -> float:
-        """Take a token now (0.0) or say how long to wait (nothing taken)."""
+    def take(self, buckets: list[Bucket]) -> float:
+        """Take a token from every bucket now (0.0), or from none and say how long to
+        wait."""
         now = self.clock()
-        rate = self.rates(chat_id)
-        chat_tat = self._tat.get(chat_id, now)
-        global_tat = self._tat.get(GLOBAL_KEY, now)
-        wait = max(gcra_wait(chat_tat, now, rate),
-                   gcra_wait(global_tat, now, self.global_rate,
-                             0 if urgent else URGENT_RESERVE))
+        wait = max(gcra_wait(self._tat.get(key, now), now, rate, reserve)
+                   for key, rate, reserve in buckets)
         if wait > 0:
             return wait
-        self._tat[chat_id] = max(chat_tat, now) + rate.interval
-        self._tat[GLOBAL_KEY] = max(global_tat, now) + self.global_rate.interval
+        for key, rate, _ in buckets:
+            self._tat[key] = max(self._tat.get(key, now), now) + rate.interval
         if len(self._tat) > 4096:
             self._forget_idle(now)
         return 0.0
 
-    def peek(self, chat_id: int) -> float:
-        now = self.clock()
-        return gcra_wait(self._tat.get(chat_id, now), now, self.rates(chat_id))
-
-    def note_take(self, chat_id: int) -> None:
-        """A token of the chat was taken elsewhere (RedisPacer's local view)."""
-        now = self.clock()
-        self._tat[chat_id] = max(self._tat.get(chat_id, now), now) + self.rates(chat_id).interval
+    def request_buckets(self, chat_id: int, urgent: bool) -> list[Bucket]:
+        return [(chat_id, self.chat_rate, 0),
+                (GLOBAL_KEY, self.global_rate, 0 if urgent else URGENT_RESERVE)]
 
     def _forget_idle(self, now: float) -> None:
         # A TAT in the past is a full bucket: the same as no entry.
-        for chat_id in [c for c, tat in self._tat.items() if tat <= now]:
-            del self._tat[chat_id]
+        for key in [k for k, tat in self._tat.items() if tat <= now]:
+            del self._tat[key]
+
+    async def _wait_for(self, buckets: list[Bucket]) -> None:
+        # The wait is known exactly: nothing to be woken by, so a sleep, not an Event.
+        while (wait := self.take(buckets)) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
 
     async def acquire(self, chat_id: int, *, urgent: bool) -> None:
-        # The wait is known exactly: nothing to be woken by, so a sleep, not an Event.
-        while (wait := self.try_take(chat_id, urgent=urgent)) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(wait)
+        await self._wait_for(self.request_buckets(chat_id, urgent))
+
+    async def acquire_message(self, chat_id: int) -> None:
+        if chat_id < 0:
+            await self._wait_for([(("msg", chat_id), self.group_messages, 0)])
+
+    def peek(self, chat_id: int) -> float:
+        now = self.clock()
+        if chat_id < 0:
+            key: object = ("msg", chat_id)
+            return gcra_wait(self._tat.get(key, now), now, self.group_messages)
+        return gcra_wait(self._tat.get(chat_id, now), now, self.chat_rate)
 
     async def hold(self, chat_id: int, seconds: float) -> None:
         now = self.clock()
         # Allowed again (one request) at now + seconds, then paced as usual.
-        held = now + seconds + self.rates(chat_id).tolerance
+        held = now + seconds + self.chat_rate.tolerance
         self._tat[chat_id] = max(self._tat.get(chat_id, now), held)
 
     async def close(self) -> None:

@@ -1,9 +1,9 @@
 """The pacer's budgets in Redis, shared by every instance of the bot (REDIS_URL).
 
-The same GCRA buckets as MemoryPacer (bot/pacing.py), one Redis string per chat plus one
-for the bot, changed by a Lua script so that checking both budgets and taking from both
-is one atomic step, and timed by Redis's own clock (TIME), so instances whose clocks
-differ still agree. Keys expire once their bucket is full again.
+The same GCRA buckets as MemoryPacer (bot/pacing.py), one Redis string each, changed by
+a Lua script so that checking every budget of a request and taking from all of them is
+one atomic step, timed by Redis's own clock (TIME), so instances whose clocks differ
+still agree. Keys expire once their bucket is full again.
 """
 
 from __future__ import annotations
@@ -13,30 +13,33 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.pacing import GLOBAL, GLOBAL_KEY, URGENT_RESERVE, MemoryPacer, Rate, chat_rate
+from bot.pacing import CHAT, GLOBAL, GROUP_MESSAGES, Bucket, MemoryPacer, Rate
 
-# KEYS: chat, global. ARGV: chat interval, chat allowed-ahead, global interval, global
-# allowed-ahead. Returns "0" (taken) or the seconds to wait, as a string (a Lua number
+# KEYS: the buckets. ARGV: interval and allowed-ahead of each, in KEYS order. Returns "0"
+# (taken from all) or the seconds to wait (nothing taken), as a string (a Lua number
 # would come back truncated to an integer).
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local ci, cahead = tonumber(ARGV[1]), tonumber(ARGV[2])
-local gi, gahead = tonumber(ARGV[3]), tonumber(ARGV[4])
-local ctat = tonumber(redis.call('GET', KEYS[1]) or now)
-local gtat = tonumber(redis.call('GET', KEYS[2]) or now)
-if ctat < now then ctat = now end
-if gtat < now then gtat = now end
-local wait = math.max(ctat - now - cahead, gtat - now - gahead, 0)
+local tats = {}
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  tats[i] = tat
+  local w = tat - now - tonumber(ARGV[2 * i])
+  if w > wait then wait = w end
+end
 if wait > 0 then return tostring(wait) end
-ctat = ctat + ci
-gtat = gtat + gi
-redis.call('SET', KEYS[1], tostring(ctat), 'PX', math.ceil((ctat - now) * 1000) + 1000)
-redis.call('SET', KEYS[2], tostring(gtat), 'PX', math.ceil((gtat - now) * 1000) + 1000)
+for i, key in ipairs(KEYS) do
+  local tat = tats[i] + tonumber(ARGV[2 * i - 1])
+  redis.call('SET', key, tostring(tat), 'PX', math.ceil((tat - now) * 1000) + 1000)
+end
 return '0'
 """
 
-# KEYS: chat. ARGV: seconds, chat tolerance. A 429: the chat's TAT moves to its end.
+# KEYS: the chat's bucket. ARGV: seconds, the bucket's tolerance. A 429: the chat's TAT
+# moves to the end of the wait.
 _HOLD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -51,45 +54,54 @@ return 1
 
 class RedisPacer:
     def __init__(self, redis: Redis, *, namespace: str = "koalabot:pace",
-                 global_rate: Rate = GLOBAL) -> None:
+                 global_rate: Rate = GLOBAL, chat_rate: Rate = CHAT,
+                 group_messages: Rate = GROUP_MESSAGES) -> None:
         self.redis = redis
         self.namespace = namespace
-        self.global_rate = global_rate
         self._take: Any = redis.register_script(_TAKE)
         self._hold: Any = redis.register_script(_HOLD)
-        self._local = MemoryPacer()  # what this instance took: peek() reads it
+        # What this instance took, mirrored locally: peek() reads it without a round trip.
+        self._local = MemoryPacer(global_rate=global_rate, chat_rate=chat_rate,
+                                  group_messages=group_messages)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisPacer:
         return cls(Redis.from_url(url), **options)
 
-    def _key(self, chat_id: int) -> str:
-        return f"{self.namespace}:{chat_id}"
+    def _key(self, key: object) -> str:
+        if isinstance(key, tuple):
+            return f"{self.namespace}:" + ":".join(str(part) for part in key)
+        return f"{self.namespace}:{key}"
 
-    async def try_take(self, chat_id: int, *, urgent: bool) -> float:
-        rate = chat_rate(chat_id)
-        g = self.global_rate
-        ahead = g.tolerance - (0 if urgent else URGENT_RESERVE) * g.interval
-        answer = await self._take(
-            keys=[self._key(chat_id), self._key(GLOBAL_KEY)],
-            args=[repr(rate.interval), repr(rate.tolerance), repr(g.interval), repr(ahead)])
+    async def take(self, buckets: list[Bucket]) -> float:
+        args: list[str] = []
+        for _, rate, reserve in buckets:
+            args += [repr(rate.interval), repr(rate.tolerance - reserve * rate.interval)]
+        answer = await self._take(keys=[self._key(key) for key, _, _ in buckets], args=args)
         wait = float(answer.decode() if isinstance(answer, bytes) else answer)
         if wait <= 0:
-            self._local.note_take(chat_id)
+            self._local.take(buckets)  # mirrored; a local wait here means nothing
         return wait
 
-    async def acquire(self, chat_id: int, *, urgent: bool) -> None:
+    async def _wait_for(self, buckets: list[Bucket]) -> None:
         # The wait is known exactly (Redis said it): a sleep, not an Event.
-        while (wait := await self.try_take(chat_id, urgent=urgent)) > 0:  # noqa: ASYNC110
+        while (wait := await self.take(buckets)) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
+
+    async def acquire(self, chat_id: int, *, urgent: bool) -> None:
+        await self._wait_for(self._local.request_buckets(chat_id, urgent))
+
+    async def acquire_message(self, chat_id: int) -> None:
+        if chat_id < 0:
+            await self._wait_for([(("msg", chat_id), self._local.group_messages, 0)])
+
+    def peek(self, chat_id: int) -> float:
+        return self._local.peek(chat_id)
 
     async def hold(self, chat_id: int, seconds: float) -> None:
         await self._local.hold(chat_id, seconds)
         await self._hold(keys=[self._key(chat_id)],
-                         args=[repr(float(seconds)), repr(chat_rate(chat_id).tolerance)])
-
-    def peek(self, chat_id: int) -> float:
-        return self._local.peek(chat_id)
+                         args=[repr(float(seconds)), repr(self._local.chat_rate.tolerance)])
 
     async def close(self) -> None:
         await self.redis.aclose()

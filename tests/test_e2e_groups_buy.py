@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.app import App
-from bot.pacing import GROUP
+from bot.pacing import GROUP_MESSAGES
 from bot.sandbox.provider import CANCELLED, ProviderSandbox
 from bot.sandbox.telegram import EmuChat, EmuMessage, EmuUser, TelegramEmulator
 from bot.services.group_rules import GroupRules, Reservation, RuleRefusal
@@ -249,7 +249,7 @@ async def make_busy(app: App, team: Team) -> None:
     """The team has been busy: the group used its burst, so its next message would wait
     (the bot paces a group to 20 messages a minute: bot/pacing.py)."""
     team.chat.enforce_group_limit(per_minute=20)
-    for n in range(GROUP.burst + 1):
+    for n in range(GROUP_MESSAGES.burst + 1):
         await app.manager.notifier.send(team.chat.id, f"busy {n}")
 
 

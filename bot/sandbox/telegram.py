@@ -474,6 +474,8 @@ class EmuChat(GroupChatMixin):
         self._flood_retry = 0
         self._delay = 0.0
         self._refusals: list[tuple[str, str, Callable[[JSON], bool] | None]] = []
+        self._rate: tuple[int, float, int] | None = None  # (limit, window s, retry_after)
+        self._rate_log: list[float] = []
 
     def __repr__(self) -> str:
         return f"EmuChat(id={self.id}, type={self.type!r})"
@@ -502,6 +504,22 @@ class EmuChat(GroupChatMixin):
 
     def slow(self, seconds: float) -> None:
         self.emu.slow(self.id, seconds)
+
+    def enforce_rate(self, limit: int | None, window: float = 1.0,
+                     retry_after: int = 5) -> None:
+        """Opt-in, as Telegram does: more than `limit` sends/edits to this chat in any
+        `window` seconds answer 429 with `retry_after`. None turns it off."""
+        self._rate = None if limit is None else (limit, window, retry_after)
+        self._rate_log.clear()
+
+    def sent_at(self, methods: Iterable[str] = ("sendMessage", "sendDocument",
+                                                 "editMessageText")) -> list[float]:
+        """When the bot's accepted requests of these methods reached this chat
+        (time.time(), as the request log keeps it), oldest first: a per-chat send log."""
+        wanted = {m.lower() for m in methods}
+        return sorted(r.at for r in self.emu.requests
+                      if r.method.lower() in wanted and r.status == 200
+                      and str(r.chat_id) == str(self.id))
 
     def refuse(self, description: str, *, method: str = "sendMessage",
                when: Callable[[JSON], bool] | None = None) -> None:
@@ -1206,6 +1224,13 @@ class TelegramEmulator(GroupEmulatorMixin):
             chat._flood_left -= 1
             retry = chat._flood_retry
             raise _ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
+        if chat._rate is not None:
+            limit, window, retry = chat._rate
+            now = time.monotonic()
+            chat._rate_log = [t for t in chat._rate_log if now - t < window]
+            if len(chat._rate_log) >= limit:
+                raise _ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
+            chat._rate_log.append(now)
 
     def _chat(self, p: _Params, key: str = "chat_id") -> EmuChat:
         raw = p.values.get(key)

@@ -1,0 +1,163 @@
+"""The pacer keeps Telegram's limits: per chat, per group's messages, for the whole bot, and
+(with Redis) across instances. Budgets are read on a fake clock here; the Redis test uses
+the real Redis of the machine and counts grants per window, it never times anything."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from bot.pacing import CHAT, GLOBAL, GROUP_MESSAGES, Bucket, MemoryPacer, Rate
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def granted(pacer: MemoryPacer, clock: FakeClock, buckets: list[Bucket], n: int) -> list[float]:
+    """Take n tokens as fast as the pacer allows; the times they were granted."""
+    times = []
+    for _ in range(n):
+        while (wait := pacer.take(buckets)) > 0:
+            clock.now += wait
+        times.append(clock.now)
+    return times
+
+
+def most_in_window(times: list[float], window: float) -> int:
+    """The most grants any window of `window` seconds (closed) holds."""
+    best = 0
+    for i, start in enumerate(times):
+        best = max(best, sum(1 for t in times[i:] if t - start <= window + 1e-9))
+    return best
+
+
+def test_a_private_chat_gets_a_small_burst_then_one_message_a_second() -> None:
+    clock = FakeClock()
+    pacer = MemoryPacer(clock=clock)
+    times = granted(pacer, clock, pacer.request_buckets(42, urgent=True), 30)
+    assert times[:CHAT.burst] == [times[0]] * CHAT.burst  # the burst goes at once
+    assert most_in_window(times, 1.0) <= CHAT.most_in(1.0) == 4
+    assert most_in_window(times, 10.0) <= CHAT.most_in(10.0)
+
+
+def test_a_group_gets_no_more_than_twenty_messages_in_any_minute() -> None:
+    clock = FakeClock()
+    pacer = MemoryPacer(clock=clock)
+    times = granted(pacer, clock, [(("msg", -100), GROUP_MESSAGES, 0)], 60)
+    assert most_in_window(times, 60.0) <= 20
+    assert GROUP_MESSAGES.most_in(60.0) == 20
+
+
+def test_the_whole_bot_stays_near_thirty_a_second_over_many_chats() -> None:
+    clock = FakeClock()
+    pacer = MemoryPacer(clock=clock)
+    times = []
+    for chat_id in range(1, 301):  # one message each: only the global budget binds
+        times += granted(pacer, clock, pacer.request_buckets(chat_id, urgent=True), 1)
+    assert most_in_window(times, 1.0) <= GLOBAL.most_in(1.0)
+
+
+def test_card_edits_leave_the_last_tokens_to_codes() -> None:
+    clock = FakeClock()
+    pacer = MemoryPacer(clock=clock)
+    # Card edits to many chats drain the bot's budget down to its reserve...
+    edits = 0
+    for chat_id in range(1, 100):
+        if pacer.take(pacer.request_buckets(chat_id, urgent=False)) > 0:
+            break
+        edits += 1
+    assert edits == GLOBAL.burst - 3
+    # ...and a code to yet another chat still goes at once.
+    assert pacer.take(pacer.request_buckets(500, urgent=True)) == 0
+
+
+def test_a_flood_wait_holds_the_chat_then_it_is_paced_again() -> None:
+    clock = FakeClock()
+    pacer = MemoryPacer(clock=clock)
+    asyncio.run(pacer.hold(7, 5.0))
+    wait = pacer.take(pacer.request_buckets(7, urgent=True))
+    assert wait == pytest.approx(5.0)
+    clock.now += wait
+    assert pacer.take(pacer.request_buckets(7, urgent=True)) == 0
+    assert pacer.take(pacer.request_buckets(7, urgent=True)) > 0  # then one a second
+    assert pacer.take(pacer.request_buckets(8, urgent=True)) == 0  # other chats: free
+
+
+def test_peek_says_a_group_that_used_its_burst_would_make_a_message_wait() -> None:
+    clock = FakeClock()
+    pacer = MemoryPacer(clock=clock)
+    assert pacer.peek(-100) == 0
+    granted(pacer, clock, [(("msg", -100), GROUP_MESSAGES, 0)], GROUP_MESSAGES.burst + 1)
+    assert pacer.peek(-100) > 2.0
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as exc:  # any failure means: no Redis here
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    finally:
+        await client.aclose()
+    return REDIS_URL
+
+
+async def test_two_instances_sharing_redis_pace_a_chat_together(redis_url: str) -> None:
+    from bot.pacing_redis import RedisPacer
+
+    # Faster budgets than Telegram's so the test is short; the same script and keys.
+    chat_rate = Rate(per_second=20.0, burst=2)
+    namespace = f"test:pace:{uuid.uuid4().hex}"
+    first = RedisPacer.from_url(redis_url, namespace=namespace, chat_rate=chat_rate)
+    second = RedisPacer.from_url(redis_url, namespace=namespace, chat_rate=chat_rate)
+    grants: list[float] = []
+
+    async def send(pacer: RedisPacer, n: int) -> None:
+        for _ in range(n):
+            await pacer.acquire(42, urgent=True)
+            grants.append(time.monotonic())
+
+    try:
+        await asyncio.gather(send(first, 20), send(second, 20))
+        # Another chat is not held up by the first one's pace.
+        assert await first.take(first._local.request_buckets(43, urgent=True)) == 0
+    finally:
+        await first.close()
+        await second.close()
+    grants.sort()
+    # Alone, each instance would allow 22 in the first second: together they share one
+    # budget (one grant of slack for the time between Redis's answer and our clock).
+    assert most_in_window(grants, 1.0) <= chat_rate.most_in(1.0) + 1
+    assert len(grants) == 40
+
+
+async def test_a_flood_wait_seen_by_one_instance_holds_the_other(redis_url: str) -> None:
+    from bot.pacing_redis import RedisPacer
+
+    namespace = f"test:pace:{uuid.uuid4().hex}"
+    first = RedisPacer.from_url(redis_url, namespace=namespace)
+    second = RedisPacer.from_url(redis_url, namespace=namespace)
+    try:
+        await first.hold(42, 30.0)
+        wait = await second.take(second._local.request_buckets(42, urgent=True))
+        assert 25.0 < wait <= 30.0
+        assert await second.take(second._local.request_buckets(43, urgent=True)) == 0
+    finally:
+        await first.close()
+        await second.close()
