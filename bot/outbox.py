@@ -65,8 +65,14 @@ class Outbox:
         the state change (and the provider's another-code flag when it changed). None:
         no new code. Called under the activation's lock."""
         async with self.db() as session:
-            a = await session.get(Activation, activation_id)
-            if a is None or ActivationState(a.state).is_final:
+            found = (await session.exec(
+                select(Activation, User.language)
+                .join(User, col(User.id) == col(Activation.buyer_id), isouter=True)
+                .where(col(Activation.id) == activation_id))).first()
+            if found is None:
+                return None
+            a, language = found
+            if ActivationState(a.state).is_final:
                 return None
             changed = False
             if can_get_another_sms is not None and can_get_another_sms != a.can_get_another_sms:
@@ -90,12 +96,14 @@ class Outbox:
                 return None
             a.updated_at = utcnow()
             session.add(a)
-            user = await session.get(User, a.buyer_id) if row is not None else None
+            # The writes (the code, the state, the flags) commit together. The reads
+            # before them are short transactions of their own (storage.db.ShortSession):
+            # on SQLite a read snapshot held into a write could fail with SQLITE_BUSY.
             await session.commit()
         if row is None or row.id is None:
             return None
         self._in_flight.add(row.id)  # before the lock is let go: deliver_pending skips it
-        return Recorded(a, row, Translator(user.language if user else None), dropped_cancel)
+        return Recorded(a, row, Translator(language), dropped_cancel)
 
     def deliver(self, rec: Recorded, *, refresh_card: bool = True) -> None:
         """Queue the code (first) and the card edit that shows it; returns at once."""
@@ -132,6 +140,16 @@ class Outbox:
     async def _send(self, rec: Recorded, target: int, text: str,
                     full_sms: str | None) -> None:
         """The code job, run by the target chat's sender."""
+        try:
+            await self._send_code(rec, target, text, full_sms)
+        except BaseException:
+            # Whatever went wrong, deliver_pending may try it again (it is undelivered).
+            if rec.code.id not in self._done:
+                self._in_flight.discard(rec.code.id or 0)
+            raise
+
+    async def _send_code(self, rec: Recorded, target: int, text: str,
+                         full_sms: str | None) -> None:
         a, code, t = rec.activation, rec.code, rec.t
         private = target != a.chat_id
         if (not private and target < 0 and a.card_message_id is not None
