@@ -52,16 +52,22 @@ class AccountPolling:
     interval: float
     monotonic: Callable[[], float]
     _request_slots: asyncio.Semaphore
+    _suspect_slots: asyncio.Semaphore
     _backoff: dict[int, _Backoff]
 
     def _dispatch(self, acts: list[Activation], observed: dict[int, Observation]) -> None:
         raise NotImplementedError  # the Poller acts on the answers
 
-    async def _request(self, call: Callable[[], Awaitable[Any]]) -> Any:
+    async def _request(self, call: Callable[[], Awaitable[Any]], account_id: int) -> Any:
         """One provider request, bounded by its budget from when it is sent: time spent
         waiting for one of the request slots (behind a hanging key's requests) is not
-        counted against it, so a hanging key delays only its own requests."""
-        async with self._request_slots:
+        counted against it. An account whose last round failed (a hanging key, say) asks
+        through slots of its own, so eight hanging keys cannot hold every request slot
+        and make the healthy accounts wait for them."""
+        state = self._backoff.get(account_id)
+        slots = self._suspect_slots if state is not None and state.failures else \
+            self._request_slots
+        async with slots:
             return await asyncio.wait_for(call(), timeout=self._request_budget())
 
     def _failed(self, account_id: int, *, pause: float | None = None,
@@ -108,9 +114,9 @@ class AccountPolling:
         if manager.has_active_list:
             try:
                 rows: list[ActiveActivation] = await self._request(
-                    lambda: manager.list_active(key))
+                    lambda: manager.list_active(key), account_id)
             except BadKey:
-                rejected = await self._key_rejected(key)
+                rejected = await self._key_rejected(key, account_id)
                 if rejected is None:  # can't tell now: an ordinary failure
                     self._failed(account_id, since=started)
                     self._dispatch(acts, {})
@@ -156,12 +162,12 @@ class AccountPolling:
         self._succeeded(account_id)
         self._dispatch(acts, observed)
 
-    async def _key_rejected(self, key: str) -> bool | None:
+    async def _key_rejected(self, key: str, account_id: int) -> bool | None:
         """Asks again (getBalance) before believing a rejected key: one spurious NO_KEY
         must not stop an account's polls for minutes. None: no answer either way."""
         manager = self.manager
         try:
-            await self._request(lambda: manager.balance(key))
+            await self._request(lambda: manager.balance(key), account_id)
         except BadKey:
             return True
         except (KoalaError, TimeoutError):
@@ -176,7 +182,7 @@ class AccountPolling:
         manager = self.manager
         try:
             status: StatusResult = await self._request(
-                lambda: manager.status(key, a.provider_id))
+                lambda: manager.status(key, a.provider_id), a.account_id)
         except NoActivation:
             return Observation(None, unknown=True)
         except (KoalaError, TimeoutError) as exc:

@@ -47,6 +47,7 @@ from storage.states import ActivationState
 log = logging.getLogger(__name__)
 
 MAX_PARALLEL_REQUESTS = 8  # provider requests in flight at once, over all accounts
+SUSPECT_REQUESTS = 4  # more, for accounts whose last round failed (hanging keys)
 MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages included)
 MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
 FORGET_RETIRED_EVERY = 60.0
@@ -73,6 +74,7 @@ class Poller(AccountPolling):
         # The end-of-life action runs this early, so two missed ticks still leave room.
         self.end_margin = timedelta(seconds=2 * interval + 5)
         self._request_slots = asyncio.Semaphore(request_limit)
+        self._suspect_slots = asyncio.Semaphore(SUSPECT_REQUESTS)  # bot/poll_accounts.py
         self._work_slots = asyncio.Semaphore(work_limit)
         self._scheduler: AsyncIOScheduler | None = None
         self._account_tasks: dict[int, asyncio.Task[None]] = {}
