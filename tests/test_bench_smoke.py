@@ -71,3 +71,11 @@ async def test_poll_tick_cost_per_key(http: bool, capsys: pytest.CaptureFixture[
     assert asked, out
     assert float(asked[-1]) >= 5, out
     assert "5 keys, numbers 5 minutes old" in out
+
+
+async def test_code_cost_counts_statements_per_code() -> None:
+    from bench import code_cost
+
+    out = await code_cost.measure(3)
+    assert out["statements"] > 0
+    assert out["commits"] > 0
