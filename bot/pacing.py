@@ -97,13 +97,25 @@ class MemoryPacer:
         self.group_messages = group_messages
         self.clock = clock
         self._tat: dict[object, float] = {}
+        # Until when a code waits for the bot's budget: card edits and notices stand
+        # back meanwhile, so at the bot's limit codes go first (edits of one card are
+        # merged while they wait, bot/chat_queue.py).
+        self._codes_waiting_until = 0.0
 
     def take(self, buckets: list[Bucket]) -> float:
         """Take a token from every bucket now (0.0), or from none and say how long to
         wait."""
         now = self.clock()
-        wait = max(gcra_wait(self._tat.get(key, now), now, rate, reserve)
-                   for key, rate, reserve in buckets)
+        urgent = all(reserve == 0 for _, _, reserve in buckets)
+        if not urgent and now < self._codes_waiting_until:
+            return self._codes_waiting_until - now
+        wait = 0.0
+        for key, rate, reserve in buckets:
+            this = gcra_wait(self._tat.get(key, now), now, rate, reserve)
+            if urgent and key == GLOBAL_KEY and this > 0:
+                self._codes_waiting_until = max(self._codes_waiting_until,
+                                                now + this + rate.interval)
+            wait = max(wait, this)
         if wait > 0:
             return wait
         for key, rate, _ in buckets:

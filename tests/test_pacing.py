@@ -161,3 +161,16 @@ async def test_a_flood_wait_seen_by_one_instance_holds_the_other(redis_url: str)
     finally:
         await first.close()
         await second.close()
+
+
+def test_at_the_bots_limit_card_edits_wait_while_a_code_does() -> None:
+    clock = FakeClock()
+    pacer = MemoryPacer(clock=clock)
+    for chat_id in range(1, GLOBAL.burst + 1):  # codes use the whole burst
+        assert pacer.take(pacer.request_buckets(chat_id, urgent=True)) == 0
+    code_wait = pacer.take(pacer.request_buckets(100, urgent=True))
+    assert code_wait > 0
+    # The token that frees first goes to the code, not to a card edit asking then.
+    clock.now += code_wait
+    assert pacer.take(pacer.request_buckets(200, urgent=False)) > 0
+    assert pacer.take(pacer.request_buckets(100, urgent=True)) == 0
