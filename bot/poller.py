@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 MAX_PARALLEL_REQUESTS = 8  # provider requests in flight at once, over all accounts
 SUSPECT_REQUESTS = 4  # more, for accounts whose last round failed (hanging keys)
-MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages included)
+MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages only queued)
 MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
 FORGET_RETIRED_EVERY = 60.0
 # The adaptive interval. Most SMS come within the first minute or two after a purchase
