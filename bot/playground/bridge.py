@@ -19,7 +19,7 @@ from typing import Any
 from bot.catalog import Catalog
 from bot.playground import render
 from bot.sandbox.playground import Cast, World
-from bot.sandbox.provider import ACTIONS, FINAL_STATES, SandboxCall
+from bot.sandbox.provider import ACTIONS, FINAL_STATES, SandboxCall, mask_key
 from bot.sandbox.telegram import EmuChat, EmuUser
 
 log = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ class Bridge:
     async def _do_topup(self, action: JSON, reply: Listener) -> None:
         provider = self.world.provider
         key = next((k for k in provider.state()["accounts"]  # type: ignore[attr-defined]
-                    if render.mask_key(k) == action.get("key_hint")), None)
+                    if mask_key(k) == action.get("key_hint")), None)
         if key is None:
             raise ActionError("no such account")
         provider.add_account(key, provider.balance(key) + 100.0)

@@ -74,12 +74,13 @@ async def _socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20.0)
     await ws.prepare(request)
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    closing: list[asyncio.Task[bool]] = []
 
     def push(event: dict[str, Any]) -> None:
         if queue.qsize() < QUEUE_LIMIT:
             queue.put_nowait(event)
-        else:  # the page is gone or stuck: closing makes it reload a fresh snapshot
-            asyncio.ensure_future(ws.close())
+        elif not closing:  # the page is gone or stuck: it reconnects to a fresh snapshot
+            closing.append(asyncio.create_task(ws.close()))
 
     queue.put_nowait(bridge.snapshot())
     bridge.scan()  # the snapshot includes it all; later events are changes after it
