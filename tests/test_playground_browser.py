@@ -106,9 +106,17 @@ async def test_a_person_buys_in_private_then_a_member_buys_in_the_group(
     await p.open_chat("Koala Team")
     await p.wait_message("linked a KoalaSMS account")
 
-    # ... and Ben, a member, buys in the group and gets his code there.
+    await p.send("/buy")
+    await p.wait_message("Choose a service")
+
+    # ... and Ben, a member, buys in the group and gets his code there. Ann's menu is hers:
+    # the bot's alert says so, in a dialog.
     await p.act_as("Ben")
     await p.open_chat("Koala Team")
+    await p.press("Telegram")
+    await page.locator("#modal:not([hidden])").wait_for(timeout=TIMEOUT_MS)
+    assert "Ann" in await page.inner_text("#modal-text")
+    await page.click("#modal-ok")
     await page.click("#menu")
     assert await page.locator('#commands [data-command="setkey"]').count() == 0
     await page.click("#menu")

@@ -58,7 +58,8 @@ function hello(ev) {
   state.chats = ev.chats;
   state.menus = ev.menus;
   state.side = ev.side;
-  state.calls = ev.calls.slice().reverse();
+  state.calls = [];
+  for (const c of ev.calls) addCall(c);
   state.faults = ev.faults;
   state.messages = new Map(state.chats.map((c) => [c.id, new Map()]));
   state.busy.clear();
@@ -486,7 +487,7 @@ function renderActivations() {
       const text = el("input", { class: "sms-text", placeholder: "full SMS text (optional)", maxlength: "1000", "aria-label": "SMS text" });
       const go = button("Deliver SMS", () => send({ type: "sms", activation_id: a.id, code: code.value, text: text.value }), "primary");
       go.dataset.action = "deliver";
-      card.append(el("div", { class: "sms" }, code, text, go));
+      card.append(el("div", { class: "sms" }, el("div", { class: "sms-row" }, code, go), text));
     }
     box.append(card);
   }
@@ -504,16 +505,23 @@ function renderFaults() {
     b.dataset.fault = kind;
     buttons.append(b);
   }
-  const clear = button("Clear faults", () => send({ type: "clear_faults" }));
-  clear.disabled = !active.size;
-  buttons.append(clear);
+  if (active.size) buttons.append(button("Clear faults", () => send({ type: "clear_faults" }), "clear"));
   box.append(buttons);
   box.append(el("p", { class: "muted small" }, active.size
     ? "Now: " + [...active].map((k) => state.faults[k]).join("; ") + "."
     : "The provider answers normally. A fault lasts until you clear it."));
 }
 
+// The poller asks for the same thing every tick: repeats fold into one line with a count.
+const sameCall = (a, b) => a && a.action === b.action && a.key_hint === b.key_hint && a.outcome === b.outcome;
+
 function addCall(call) {
+  const top = state.calls[0];
+  if (sameCall(top, call)) {
+    top.at = call.at;
+    top.times = (top.times || 1) + 1;
+    return renderCalls();
+  }
   state.calls.unshift(call);
   state.calls.length = Math.min(state.calls.length, 60);
   renderCalls();
@@ -526,7 +534,8 @@ function renderCalls() {
   for (const c of state.calls) {
     list.append(el("li", { class: c.level, title: `${c.action} with key ${c.key_hint}: ${c.outcome}` },
       el("span", { class: "call-time" }, formatTime(c.at, true)),
-      el("span", { class: "call-action" }, c.action, el("span", { class: "call-key" }, " " + c.key_hint)),
+      el("span", { class: "call-action" }, c.action, c.times ? el("span", { class: "call-times" }, ` ×${c.times}`) : null,
+        el("span", { class: "call-key" }, " " + c.key_hint)),
       el("span", { class: "call-outcome" }, c.outcome)));
   }
 }
