@@ -7,6 +7,7 @@ Skipped, with the reason, where Playwright or a Chromium executable is missing."
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +36,13 @@ async def pg(tmp_path: Path) -> AsyncIterator[Playground]:
 @pytest.fixture
 async def page(pg: Playground) -> AsyncIterator[Page]:
     assert CHROMIUM is not None
-    async with chromium(CHROMIUM) as browser:
+    from playwright.async_api import Error as PlaywrightError
+
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            browser = await stack.enter_async_context(chromium(CHROMIUM))
+        except PlaywrightError as exc:  # there, but cannot start here (libraries, sandbox)
+            pytest.skip(f"Chromium at {CHROMIUM} does not start: {str(exc).splitlines()[0]}")
         context = await browser.new_context(viewport={"width": 1400, "height": 900})
         await context.grant_permissions(["clipboard-read", "clipboard-write"])
         opened = await context.new_page()

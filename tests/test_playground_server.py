@@ -153,7 +153,8 @@ async def test_the_page_is_served_on_loopback_and_says_it_is_a_simulation(
             assert "Simulation" in page
             assert "no real money" in page
             assert "default-src 'self'" in response.headers["Content-Security-Policy"]
-        for name in ("app.js", "style.css", "favicon.svg"):
+        for name in ("app.js", "state.js", "dom.js", "text.js", "side.js", "style.css",
+                     "favicon.svg"):
             async with session.get(f"{pg.url}static/{name}") as response:
                 assert response.status == 200, name
 

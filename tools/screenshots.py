@@ -21,7 +21,7 @@ from tools.browser import chromium, find_chromium
 from tools.page import TIMEOUT_MS, PlaygroundPage
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
-VIEWPORT = {"width": 1400, "height": 820}
+WIDTH, HEIGHT = 1400, 820
 
 
 async def quiet(p: PlaygroundPage) -> None:
@@ -35,7 +35,7 @@ async def take(out: Path, chromium_path: str) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         async with playground(0, database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'pg.db'}",
                               poll_interval=0.3) as pg, chromium(chromium_path) as browser:
-            page = await browser.new_page(viewport=VIEWPORT)
+            page = await browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
             p = PlaygroundPage(page)
             await p.open(pg.url)
 

@@ -20,7 +20,7 @@ from bot.catalog import Catalog
 from bot.playground import render
 from bot.sandbox.playground import Cast, World
 from bot.sandbox.provider import ACTIONS, FINAL_STATES, SandboxCall, mask_key
-from bot.sandbox.telegram import EmuChat, EmuUser
+from bot.sandbox.telegram import BOT_FIRST_NAME, BOT_USERNAME, EmuChat, EmuUser
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Bridge:
         calls = self.world.provider.call_log[-CALLS_KEPT:]
         return {
             "type": "hello",
-            "bot": {"name": "KoalaBot", "username": self._bot_username()},
+            "bot": {"name": BOT_FIRST_NAME, "username": BOT_USERNAME},
             "people": [render.person(p) for p in self.cast.people],
             "chats": [render.chat_info(c) for c in self.chats],
             "messages": messages,
@@ -82,11 +82,6 @@ class Bridge:
             "calls": [render.call(c) for c in calls],
             "faults": FAULTS,
         }
-
-    def _bot_username(self) -> str:
-        from bot.sandbox.telegram import BOT_USERNAME
-
-        return BOT_USERNAME
 
     def menus(self) -> JSON:
         """Command menu per "chat_id:user_id" (the admin's differs in the group)."""
@@ -282,8 +277,9 @@ class Bridge:
 
     async def _do_topup(self, action: JSON, reply: Listener) -> None:
         provider = self.world.provider
-        key = next((k for k in provider.state()["accounts"]  # type: ignore[attr-defined]
-                    if mask_key(k) == action.get("key_hint")), None)
+        balances = provider.state()["accounts"]
+        assert isinstance(balances, dict)
+        key = next((k for k in balances if mask_key(k) == action.get("key_hint")), None)
         if key is None:
             raise ActionError("no such account")
         provider.add_account(key, provider.balance(key) + 100.0)

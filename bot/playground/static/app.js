@@ -1,14 +1,11 @@
-// The playground page: a small Telegram client for the emulated world, plus the side panel.
-// Messages are drawn from plain text + Telegram entities with DOM nodes (textContent), never
-// from HTML strings, so nothing typed by the bot or a person can become markup here.
-"use strict";
-
-const $ = (id) => document.getElementById(id);
-const state = {
-  bot: { name: "KoalaBot", username: "" },
-  people: [], chats: [], messages: new Map(), menus: {}, side: null, calls: [], faults: {},
-  me: null, current: null, unread: new Map(), busy: new Set(), ws: null, retry: 0,
-};
+// The playground page: a small Telegram client for the emulated world (this module: the
+// connection, the people and chats, messages, the composer), plus the side panel (side.js).
+// Messages are drawn from plain text + Telegram entities (text.js), never from HTML strings,
+// so nothing typed by the bot or a person can become markup here.
+import { $, state, hooks, personById, privateChatOf } from "./state.js";
+import { el, avatar, botAvatar, formatTime, formatSize, nearBottom, scrollToBottom, flash, toast, alertBox, copy } from "./dom.js";
+import { renderEntities } from "./text.js";
+import { renderSide, addCall, renderCalls } from "./side.js";
 
 // ---------------------------------------------------------------- connection
 
@@ -78,8 +75,6 @@ function hello(ev) {
 // ---------------------------------------------------------------- people and chats
 
 const chatById = (id) => state.chats.find((c) => c.id === id);
-const personById = (id) => state.people.find((p) => p.id === id);
-const privateChatOf = (userId) => state.chats.find((c) => c.type === "private" && c.owner === userId);
 const visibleChats = () => state.chats.filter((c) =>
   c.type === "private" ? c.owner === state.me : c.members.some((m) => m.id === state.me));
 
@@ -307,7 +302,7 @@ function answered(ev) {
     const node = document.querySelector(`[data-mid="${ev.message_id}"]`);
     if (m && node) node.replaceWith(messageNode(m));
   }
-  if (ev.show_alert && ev.text) alertBox(ev.text);
+  if (ev.show_alert && ev.text) alertBox(state.bot.name, ev.text);
   else if (ev.text) toast(ev.text);
   if (ev.url) openUrl(ev.url);
 }
@@ -330,72 +325,6 @@ function openUrl(url) {
   } else {
     toast(`Link: ${url}`);
   }
-}
-
-// ---------------------------------------------------------------- formatted text
-
-const TAGS = { bold: "b", italic: "i", underline: "u", strikethrough: "s", code: "code",
-  pre: "pre", blockquote: "blockquote", expandable_blockquote: "blockquote", spoiler: "span",
-  text_link: "a", url: "a", bot_command: "a", mention: "span" };
-
-function renderEntities(text, entities) {
-  const root = document.createDocumentFragment();
-  const sorted = (entities || []).slice().sort((a, b) => a.offset - b.offset || b.length - a.length);
-  build(root, text, 0, text.length, sorted);
-  return root;
-}
-
-function build(parent, text, start, end, list) {
-  let pos = start;
-  let i = 0;
-  while (i < list.length) {
-    const e = list[i];
-    if (e.offset < pos || e.offset >= end) { i++; continue; }
-    if (e.offset > pos) parent.append(text.slice(pos, e.offset));
-    const stop = Math.min(e.offset + e.length, end);
-    const inner = [];
-    let j = i + 1;
-    while (j < list.length && list[j].offset < stop) {
-      if (list[j].offset + list[j].length <= stop) inner.push(list[j]);
-      j++;
-    }
-    const node = entityNode(e, text.slice(e.offset, stop));
-    build(node, text, e.offset, stop, inner);
-    parent.append(node);
-    pos = stop;
-    i = j;
-  }
-  if (pos < end) parent.append(text.slice(pos, end));
-}
-
-function entityNode(e, content) {
-  const node = document.createElement(TAGS[e.type] || "span");
-  if (e.type === "code" || e.type === "pre") {
-    node.classList.add("copyable");
-    node.title = "Click to copy";
-    node.onclick = () => copy(content, "Copied to clipboard");
-  } else if (e.type === "spoiler") {
-    node.classList.add("spoiler");
-    node.onclick = () => node.classList.add("shown");
-  } else if (e.type === "text_link" || e.type === "url") {
-    const href = e.type === "url" ? (/^[a-z]+:\/\//i.test(content) ? content : `https://${content}`) : e.url;
-    if (/^(https?|tg):/i.test(href || "")) {
-      node.href = href;
-      node.rel = "noopener noreferrer";
-      node.target = "_blank";
-      node.onclick = (ev) => { ev.preventDefault(); openUrl(href); };
-    }
-  } else if (e.type === "bot_command") {
-    node.href = "#";
-    node.classList.add("command");
-    node.onclick = (ev) => { ev.preventDefault(); sendText(content.split("@")[0]); };
-  } else if (e.type === "mention") {
-    node.classList.add("mention");
-  } else if (e.type === "expandable_blockquote") {
-    node.classList.add("expandable");
-    node.onclick = () => node.classList.toggle("open");
-  }
-  return node;
 }
 
 // ---------------------------------------------------------------- composing
@@ -430,204 +359,10 @@ function renderCommands(filter) {
 function showCommands() { $("commands").hidden = false; renderCommands(); }
 function hideCommands() { $("commands").hidden = true; }
 
-// ---------------------------------------------------------------- side panel
-
-function renderSide() {
-  if (!state.side) return;
-  renderAccounts();
-  renderActivations();
-  renderFaults();
-}
-
-function renderAccounts() {
-  const box = $("accounts");
-  box.replaceChildren();
-  for (const a of state.side.accounts) {
-    const card = el("div", { class: "card account" });
-    card.append(el("div", { class: "account-top" },
-      el("span", { class: "balance" }, `${a.balance.toFixed(2)} ₽`),
-      el("code", { class: "key", title: a.key ? "The demo API key" : "" }, a.key || a.key_hint)));
-    const buttons = el("div", { class: "buttons" });
-    if (a.key) {
-      const sendKey = button(`Send /key as ${personById(state.me).name}`, () => {
-        openChat(privateChatOf(state.me).id);
-        sendText(`/key ${a.key}`);
-      }, "primary");
-      sendKey.dataset.action = "send-key";
-      buttons.append(sendKey, button("Copy key", () => copy(a.key, "Demo key copied")));
-    }
-    buttons.append(button("+100 ₽", () => send({ type: "topup", key_hint: a.key_hint })));
-    card.append(buttons);
-    box.append(card);
-  }
-}
-
-const STATUS = { wait_code: "waiting for SMS", got_code: "code received", wait_retry: "waiting for another SMS",
-  completed: "completed", cancelled: "cancelled" };
-
-function renderActivations() {
-  const box = $("activations");
-  const focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement : null;
-  if (focused && focused.tagName === "INPUT") return;  // don't wipe what is being typed
-  box.replaceChildren();
-  if (!state.side.activations.length) {
-    box.append(el("p", { class: "muted" }, "None yet: buy a number in a chat, it shows up here."));
-    return;
-  }
-  for (const a of state.side.activations) {
-    const card = el("div", { class: "card act" + (a.final ? " final" : ""), "data-activation": String(a.id) });
-    card.append(el("div", { class: "act-top" },
-      el("b", {}, `${a.service}`), el("span", { class: "muted" }, ` · ${a.country}`),
-      el("span", { class: "pill " + a.status }, STATUS[a.status] || a.status)));
-    card.append(el("div", { class: "act-line" },
-      el("span", { class: "mono" }, a.phone), el("span", { class: "muted" }, ` · ${a.cost} ₽ · #${a.id}`)));
-    if (a.codes.length) card.append(el("div", { class: "act-line muted" }, "codes: " + a.codes.join(", ")));
-    if (!a.final) {
-      const code = el("input", { class: "sms-code", placeholder: "code (random)", maxlength: "32", "aria-label": "SMS code" });
-      const text = el("input", { class: "sms-text", placeholder: "full SMS text (optional)", maxlength: "1000", "aria-label": "SMS text" });
-      const go = button("Deliver SMS", () => send({ type: "sms", activation_id: a.id, code: code.value, text: text.value }), "primary");
-      go.dataset.action = "deliver";
-      card.append(el("div", { class: "sms" }, el("div", { class: "sms-row" }, code, go), text));
-    }
-    box.append(card);
-  }
-}
-
-function renderFaults() {
-  const box = $("faults");
-  box.replaceChildren();
-  const active = new Set(state.side.faults);
-  const labels = { slow: "Slow", "5xx": "5xx", garbage: "Garbage", no_numbers: "NO_NUMBERS" };
-  const buttons = el("div", { class: "buttons" });
-  for (const [kind, what] of Object.entries(state.faults)) {
-    const b = button(labels[kind] || kind, () => send({ type: "fault", kind }), active.has(kind) ? "danger on" : "");
-    b.title = what;
-    b.dataset.fault = kind;
-    buttons.append(b);
-  }
-  if (active.size) buttons.append(button("Clear faults", () => send({ type: "clear_faults" }), "clear"));
-  box.append(buttons);
-  box.append(el("p", { class: "muted small" }, active.size
-    ? "Now: " + [...active].map((k) => state.faults[k]).join("; ") + "."
-    : "The provider answers normally. A fault lasts until you clear it."));
-}
-
-// The poller asks for the same thing every tick: repeats fold into one line with a count.
-const sameCall = (a, b) => a && a.action === b.action && a.key_hint === b.key_hint && a.outcome === b.outcome;
-
-function addCall(call) {
-  const top = state.calls[0];
-  if (sameCall(top, call)) {
-    top.at = call.at;
-    top.times = (top.times || 1) + 1;
-    return renderCalls();
-  }
-  state.calls.unshift(call);
-  state.calls.length = Math.min(state.calls.length, 60);
-  renderCalls();
-}
-
-function renderCalls() {
-  const list = $("calls");
-  list.replaceChildren();
-  if (!state.calls.length) list.append(el("li", { class: "muted" }, "No calls yet."));
-  for (const c of state.calls) {
-    list.append(el("li", { class: c.level, title: `${c.action} with key ${c.key_hint}: ${c.outcome}` },
-      el("span", { class: "call-time" }, formatTime(c.at, true)),
-      el("span", { class: "call-action" }, c.action, c.times ? el("span", { class: "call-times" }, ` ×${c.times}`) : null,
-        el("span", { class: "call-key" }, " " + c.key_hint)),
-      el("span", { class: "call-outcome" }, c.outcome)));
-  }
-}
-
-// ---------------------------------------------------------------- small things
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function button(label, onclick, kind) {
-  const b = el("button", { type: "button", class: "btn " + (kind || "") }, label);
-  b.onclick = onclick;
-  return b;
-}
-
-const COLORS = ["#e17076", "#7bc862", "#65aadd", "#a695e7", "#ee7aae", "#6ec9cb", "#faa774"];
-
-function avatar(name, id) {
-  const a = el("span", { class: "ava" }, (name || "?").slice(0, 1).toUpperCase());
-  a.style.background = COLORS[Math.abs(Number(id) || 0) % COLORS.length];
-  return a;
-}
-
-function botAvatar() {
-  return el("span", { class: "ava bot-ava" }, "🐨");
-}
-
-function formatTime(seconds, withSeconds) {
-  const opts = { hour: "2-digit", minute: "2-digit", hour12: false };
-  if (withSeconds) opts.second = "2-digit";
-  return new Date(seconds * 1000).toLocaleTimeString([], opts);
-}
-
-function formatSize(n) {
-  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`;
-}
-
-function nearBottom() {
-  const list = $("messages");
-  return list.scrollHeight - list.scrollTop - list.clientHeight < 120;
-}
-
-function scrollToBottom() {
-  const list = $("messages");
-  list.scrollTop = list.scrollHeight;
-}
-
-function flash(id) {
-  const node = document.querySelector(`[data-mid="${id}"]`);
-  if (!node) return;
-  node.scrollIntoView({ block: "center", behavior: "smooth" });
-  node.classList.add("flash");
-  setTimeout(() => node.classList.remove("flash"), 1200);
-}
-
-let toastTimer = null;
-function toast(text, error) {
-  const t = $("toast");
-  t.textContent = text;
-  t.classList.toggle("error", !!error);
-  t.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { t.hidden = true; }, 2600);
-}
-
-function alertBox(text) {
-  $("modal-title").textContent = state.bot.name;
-  $("modal-text").textContent = text;
-  $("modal").hidden = false;
-  $("modal-ok").focus();
-}
-
-async function copy(text, done) {
-  try {
-    await navigator.clipboard.writeText(text);
-  } catch (_) {  // no clipboard permission: the old way still works on a click
-    const area = el("textarea", {}, text);
-    document.body.append(area);
-    area.select();
-    document.execCommand("copy");
-    area.remove();
-  }
-  toast(done);
-}
-
 // ---------------------------------------------------------------- wiring
 
 function init() {
+  Object.assign(hooks, { send, openChat, sendText, openUrl });
   $("composer").onsubmit = (e) => {
     e.preventDefault();
     const input = $("text");
