@@ -39,6 +39,15 @@ class PlaygroundPage:
         await found.wait_for(timeout=TIMEOUT_MS)
         return found
 
+    async def count(self, text: str) -> int:
+        return await self.page.locator("#messages .row", has_text=text).count()
+
+    async def wait_another(self, text: str, seen: int) -> None:
+        """Wait until more than `seen` messages in the open chat contain `text` (another
+        menu like one already there)."""
+        await self.page.locator("#messages .row", has_text=text).nth(seen).wait_for(
+            timeout=TIMEOUT_MS)
+
     async def press(self, label: str) -> None:
         """Press the newest inline button containing `label` and wait until its spinner
         is gone (the bot answered the press)."""

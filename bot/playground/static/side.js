@@ -25,7 +25,13 @@ function renderAccounts() {
         hooks.sendText(`/key ${a.key}`);
       }, "primary");
       sendKey.dataset.action = "send-key";
-      buttons.append(sendKey, button("Copy key", () => copy(a.key, "Demo key copied")));
+      // A bare key, for when the bot asks for one (the group's key, after /setkey's link).
+      const typeKey = button("Type it in the chat", () => {
+        $("text").value = a.key;
+        $("text").focus();
+      });
+      typeKey.dataset.action = "type-key";
+      buttons.append(sendKey, typeKey, button("Copy key", () => copy(a.key, "Demo key copied")));
     }
     buttons.append(button("+100 ₽", () => hooks.send({ type: "topup", key_hint: a.key_hint })));
     card.append(buttons);
