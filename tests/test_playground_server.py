@@ -348,3 +348,4 @@ async def test_python_m_bot_playground_needs_no_configuration(tmp_path: Path) ->
     finally:
         process.terminate()
         await process.wait()
+

@@ -71,7 +71,9 @@ async def world(*, poll_interval: float = 0.5, database_url: str | None = None,
             BOT_TOKEN=TOKEN, SECRET_KEY="playground-secret-0123456789",
             KOALA_API_URL=f"{provider.base_url}{ENDPOINT_PATH}", TELEGRAM_API_URL=tg.url,
             DATABASE_URL=database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'play.db'}",
-            POLL_INTERVAL=poll_interval)
+            POLL_INTERVAL=poll_interval,
+            # Self-contained whatever .env says: polling, no metrics port, memory FSM.
+            WEBHOOK_URL=None, METRICS_PORT=None, REDIS_URL=None)
         app = await build_app(settings, koala_timeout=5.0)
         try:
             async with running(app, polling_timeout=1):

@@ -1033,11 +1033,6 @@ class TelegramEmulator(GroupEmulatorMixin):
     def pending_updates(self) -> list[JSON]:
         return [u.to_api() for u in self._updates]
 
-    @property
-    def change_seq(self) -> int:
-        """Grows with every message created, edited or deleted and every button press."""
-        return self._seq
-
     async def wait_change(self, timeout: float) -> None:
         """Return at the next change (a message, an edit, a request served, a callback
         answered) or after `timeout` seconds: for watchers such as the playground page."""
