@@ -87,6 +87,7 @@ function actAs(userId) {
   renderPeople();
   renderChatList();
   renderChat();
+  renderSide();  // its buttons act as the person chosen
 }
 
 function openChat(chatId) {
@@ -98,6 +99,7 @@ function openChat(chatId) {
   renderPeople();
   renderChatList();
   renderChat();
+  renderSide();
   $("text").focus();
 }
 

@@ -107,7 +107,7 @@ export function addCall(call) {
 export function renderCalls() {
   const list = $("calls");
   list.replaceChildren();
-  if (!state.calls.length) list.append(el("li", { class: "muted" }, "No calls yet."));
+  if (!state.calls.length) list.append(el("li", { class: "muted none" }, "No calls yet."));
   for (const c of state.calls) {
     list.append(el("li", { class: c.level, title: `${c.action} with key ${c.key_hint}: ${c.outcome}` },
       el("span", { class: "call-time" }, formatTime(c.at, true)),
