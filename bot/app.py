@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from bot.activations import ActivationManager
 from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
+from bot.coordination import AccountLeases, Leader, Locks, instance_id, is_postgres, lease_ttl
 from bot.flood import RetryAfterMiddleware
 from bot.gctune import settle_heap
 from bot.health import HealthServer
@@ -78,6 +80,11 @@ class App:
     poller: Poller
     context: ContextMiddleware
     metrics: Metrics
+    # Several instances (bot/coordination): this one's name, its locks (shared on
+    # PostgreSQL), and polling mode's health server (None: webhook mode or off).
+    instance: str = ""
+    locks: Locks | None = None
+    health: HealthServer | None = None
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -108,8 +115,13 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     """Create every dependency and the dispatcher; migrations are applied here."""
     load_texts()
     engine = create_engine(settings.DATABASE_URL, **(engine_options or {}))
-    await migrate(engine)
+    await migrate(engine)  # once, even when instances start together (an advisory lock)
     db = session_factory(engine)
+    me = instance_id()
+    shared = is_postgres(settings.DATABASE_URL)
+    locks = Locks(settings.DATABASE_URL)  # in-process only on SQLite
+    log.info("instance %s (%s)", me, "shared work: PostgreSQL leases" if shared
+             else "one instance: SQLite")
     secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else SANDBOX_SECRET
     keybox = KeyBox(secret)
     koala = KoalaClient(settings.KOALA_API_URL, timeout=koala_timeout, backoff=koala_backoff)
@@ -118,8 +130,10 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     notifier = Notifier(bot)
     manager = ActivationManager(db=db, keybox=keybox, koala=koala, catalog=catalog,
                                 notifier=notifier, reconcile_delay=reconcile_delay,
-                                intent_window=intent_window)
-    poller = Poller(manager=manager, interval=settings.POLL_INTERVAL)
+                                intent_window=intent_window, locks=locks)
+    leases = (AccountLeases(engine, me, ttl=lease_ttl(settings.POLL_INTERVAL))
+              if shared else None)
+    poller = Poller(manager=manager, interval=settings.POLL_INTERVAL, leases=leases)
     dp = Dispatcher(
         storage=make_storage(settings),
         settings=settings,
@@ -158,11 +172,11 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     dp.include_routers(*get_routers())
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
               catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,
-              context=context, metrics=metrics)
+              context=context, metrics=metrics, instance=me, locks=locks)
     # Polling mode: health and metrics on a port of their own, when asked for. (A webhook
     # server serves them itself, see _run_webhook.)
-    health = (HealthServer(app, settings.METRICS_HOST, settings.METRICS_PORT)
-              if settings.METRICS_PORT and not settings.WEBHOOK_URL else None)
+    health = app.health = (HealthServer(app, settings.METRICS_HOST, settings.METRICS_PORT)
+                           if settings.METRICS_PORT and not settings.WEBHOOK_URL else None)
 
     async def on_startup(bot: Bot) -> None:
         with suppress(Exception):  # the bot works without a command menu
@@ -192,6 +206,8 @@ async def close_app(app: App) -> None:
     await app.koala.close()
     await app.bot.session.close()
     await app.dp.storage.close()
+    if app.locks is not None:
+        await app.locks.close()
     await app.engine.dispose()
 
 
@@ -267,10 +283,46 @@ async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
             await _run_webhook(app)
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
-            await app.dp.start_polling(app.bot, close_bot_session=False,
-                                       allowed_updates=app.dp.resolve_used_update_types())
+            if is_postgres(app.settings.DATABASE_URL):
+                await _poll_as_leader(app)
+            else:
+                await app.dp.start_polling(app.bot, close_bot_session=False,
+                                           allowed_updates=app.dp.resolve_used_update_types())
     finally:
         await close_app(app)
+
+
+async def _poll_as_leader(app: App) -> None:
+    """Polling mode on PostgreSQL: Telegram serves getUpdates to one consumer per token,
+    so one instance polls and the others stand by (bot/coordination/leader.py). A standby
+    still polls the provider for its share of the accounts and serves /healthz."""
+    leader = Leader(app.engine, app.instance)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    while True:
+        await app.poller.start()
+        if app.health is not None:
+            await app.health.start()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            if not await leader.acquire(stop):
+                return  # told to stop while standing by
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+
+        def lost() -> None:
+            asyncio.get_running_loop().create_task(app.dp.stop_polling())
+
+        leader.keep(lost)
+        try:
+            await app.dp.start_polling(app.bot, close_bot_session=False,
+                                       allowed_updates=app.dp.resolve_used_update_types())
+        finally:
+            await leader.release()
+        if not leader.lost:
+            return
 
 
 async def _run_webhook(app: App) -> None:

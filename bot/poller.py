@@ -33,6 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import card_refresh
 from bot.activations import ActivationManager, Outcome, Result
+from bot.coordination.leases import AccountLeases
 from bot.koala import (
     SmsStatus,
     StatusResult,
@@ -66,8 +67,11 @@ JOB_ID = "koalabot-poll"
 class Poller(AccountPolling):
     def __init__(self, *, manager: ActivationManager, interval: float,
                  request_limit: int = MAX_PARALLEL_REQUESTS,
-                 work_limit: int = MAX_PARALLEL_WORK) -> None:
+                 work_limit: int = MAX_PARALLEL_WORK,
+                 leases: AccountLeases | None = None) -> None:
         self.manager = manager
+        # Several instances (PostgreSQL): only the accounts leased to this one are polled.
+        self.leases = leases
         self.interval = interval
         # The end-of-life action runs this early, so two missed ticks still leave room.
         self.end_margin = timedelta(seconds=2 * interval + 5)
@@ -136,6 +140,8 @@ class Poller(AccountPolling):
                 await asyncio.wait(pending, timeout=1.0)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        if self.leases is not None:
+            await self.leases.release()  # the others take over now, not at expiry
 
     def _running_tasks(self) -> list[asyncio.Task[Any]]:
         tasks: list[asyncio.Task[Any]] = [*self._account_tasks.values(),
@@ -183,6 +189,10 @@ class Poller(AccountPolling):
         by_account: dict[int, list[Activation]] = {}
         for a in active:
             by_account.setdefault(a.account_id, []).append(a)
+        if self.leases is not None:
+            mine = await self.leases.settle(set(by_account))
+            by_account = {i: acts for i, acts in by_account.items() if i in mine}
+            active = [a for acts in by_account.values() for a in acts]
         started = []
         for account_id, acts in by_account.items():
             running = self._account_tasks.get(account_id)
