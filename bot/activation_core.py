@@ -19,6 +19,7 @@ from bot.buying import PurchasePending as PurchasePending
 from bot.card_publisher import CardPublisher
 from bot.catalog import Catalog
 from bot.coordination.locks import ACTIVATION, Locks, SharedLock
+from bot.coordination.sends import OnceOutbox
 from bot.intents import INTENT_WINDOW, IntentSettler
 from bot.koala import (
     KoalaClient,
@@ -93,7 +94,9 @@ class ActivationCore:
         # `manager.clock` to travel in time.
         self.cards = CardPublisher(db=db, catalog=catalog, notifier=notifier,
                                    clock=lambda: self.clock())
-        self.outbox = Outbox(db=db, catalog=catalog, notifier=notifier,
+        # Several instances: a send cut short by a crash is not repeated (coordination/sends).
+        outbox = OnceOutbox if self.locks.shared else Outbox
+        self.outbox = outbox(db=db, catalog=catalog, notifier=notifier,
                              card_publisher=self.cards, lock=self.lock)
         self.intents = IntentSettler(self, window=intent_window, locks=self.locks)
         self.buying = Buyer(db=db, keybox=keybox, koala=koala, clock=lambda: self.clock(),

@@ -229,3 +229,15 @@ class BuyClaim(SQLModel, table=True):
     data: str = Field(max_length=64)  # the button's callback data
     state: str = Field(default="held", max_length=8)  # held | done
     claimed_at: datetime = Field(default_factory=utcnow)
+
+
+class CodeSend(SQLModel, table=True):
+    """A code message being sent right now (several instances; bot/coordination/sends.py).
+    Written before the send and removed after it, whatever it did: a row still there was
+    left by an instance that died mid-send, so nobody can tell whether the chat got it."""
+
+    __tablename__ = "code_sends"
+
+    code_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    holder: str = Field(default="", max_length=128)
+    started_at: datetime = Field(default_factory=utcnow)

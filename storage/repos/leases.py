@@ -38,11 +38,11 @@ class LeaseRepo:
             "AND expires_at > clock_timestamp()"))).scalar_one())
 
     async def ensure(self, names: Collection[str]) -> None:
-        """Rows for work nobody has held yet (free: no holder, already expired)."""
+        """Rows for work nobody has held yet (free: no holder, expired from now on)."""
         if names:
             await self.conn.execute(text(
                 "INSERT INTO leases (name, holder, expires_at) "
-                "SELECT unnest(CAST(:names AS varchar[])), '', '-infinity' "
+                "SELECT unnest(CAST(:names AS varchar[])), '', clock_timestamp() "
                 "ON CONFLICT (name) DO NOTHING"), {"names": list(names)})
 
     async def drop_unwanted(self, me: str, prefix: str, names: Collection[str]) -> None:
@@ -81,16 +81,18 @@ class LeaseRepo:
         return taken
 
     async def give_back(self, me: str, names: Collection[str]) -> None:
+        """Free leases (expired from now: not "orphaned" before a ttl has passed)."""
         if names:
             await self.conn.execute(text(
-                "UPDATE leases SET holder = '', expires_at = '-infinity' "
+                "UPDATE leases SET holder = '', expires_at = clock_timestamp() "
                 "WHERE holder = :me AND name = ANY(CAST(:names AS varchar[]))"),
                 {"me": me, "names": list(names)})
 
     async def give_back_all(self, me: str) -> None:
         """Free everything this instance holds and end its heartbeat (a clean stop)."""
         await self.conn.execute(text(
-            "UPDATE leases SET holder = '', expires_at = '-infinity' WHERE holder = :me"),
+            "UPDATE leases SET holder = '', expires_at = clock_timestamp() "
+            "WHERE holder = :me"),
             {"me": me})
 
     async def take(self, name: str, me: str, ttl: float) -> bool:

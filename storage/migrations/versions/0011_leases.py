@@ -1,4 +1,5 @@
-"""several instances: leases on shared work, and one row per Buy press that went ahead
+"""several instances: leases on shared work, one row per Buy press that went ahead, and
+the code messages being sent
 
 Revision ID: 0011_leases
 Revises: 0009_group_rules
@@ -38,6 +39,16 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "code_sends",
+        sa.Column("code_id", sa.BigInteger(), nullable=False, autoincrement=False),
+        sa.Column("holder", AutoString(length=128), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("code_id"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("code_sends")
     op.drop_table("buy_claims")
     op.drop_table("leases")
