@@ -32,6 +32,7 @@ class WebhookPusher:
         self.urls = list(urls)
         self.secret = secret
         self.sent: list[tuple[int, str]] = []  # (update id, URL that took it)
+        self.by_callback: dict[str, str] = {}  # callback query id -> URL that took it
         self._turn = itertools.count()
         self._slots = asyncio.Semaphore(parallel)  # Telegram's max_connections
         self._taken: set[int] = set()
@@ -80,6 +81,8 @@ class WebhookPusher:
                             with contextlib.suppress(ValueError):
                                 self.emu._updates.remove(update)
                             self.sent.append((update.id, url))
+                            if update.kind == "callback_query":
+                                self.by_callback[str(update.payload["id"])] = url
                             return
                 if attempt % len(self.urls) == 0:
                     await asyncio.sleep(0.2)  # every instance refused: wait a little
