@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
@@ -29,16 +28,16 @@ from bot.activations import ActivationManager
 from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
-from bot.coordination import AccountLeases, Leader, Locks, instance_id, is_postgres, lease_ttl
+from bot.coordination import AccountLeases, Locks, instance_id, is_postgres, lease_ttl
 from bot.flood import RetryAfterMiddleware
 from bot.gctune import settle_heap
 from bot.health import HealthServer
-from bot.health import add_routes as add_health_routes
 from bot.intents import INTENT_WINDOW
 from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET
 from bot.limits import CallbackAnswerLimit
 from bot.metrics import Metrics, RetryAfterCounter, UpdateMetrics
+from bot.modes import poll_as_leader, run_webhook
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
@@ -280,71 +279,13 @@ async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
         log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
     try:
         if settings.WEBHOOK_URL:
-            await _run_webhook(app)
+            await run_webhook(app)
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
             if is_postgres(app.settings.DATABASE_URL):
-                await _poll_as_leader(app)
+                await poll_as_leader(app)
             else:
                 await app.dp.start_polling(app.bot, close_bot_session=False,
                                            allowed_updates=app.dp.resolve_used_update_types())
     finally:
         await close_app(app)
-
-
-async def _poll_as_leader(app: App) -> None:
-    """Polling mode on PostgreSQL: Telegram serves getUpdates to one consumer per token,
-    so one instance polls and the others stand by (bot/coordination/leader.py). A standby
-    still polls the provider for its share of the accounts and serves /healthz."""
-    leader = Leader(app.engine, app.instance)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    while True:
-        await app.poller.start()
-        if app.health is not None:
-            await app.health.start()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            if not await leader.acquire(stop):
-                return  # told to stop while standing by
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
-
-        def lost() -> None:
-            asyncio.get_running_loop().create_task(app.dp.stop_polling())
-
-        leader.keep(lost)
-        try:
-            await app.dp.start_polling(app.bot, close_bot_session=False,
-                                       allowed_updates=app.dp.resolve_used_update_types())
-        finally:
-            await leader.release()
-        if not leader.lost:
-            return
-
-
-async def _run_webhook(app: App) -> None:
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-    from aiohttp import web
-
-    settings = app.settings
-    secret = settings.WEBHOOK_SECRET.get_secret_value() if settings.WEBHOOK_SECRET else None
-    web_app = web.Application()
-    SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(
-        web_app, path="/webhook")
-    add_health_routes(web_app, app)
-    setup_application(web_app, app.dp, bot=app.bot)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
-    await site.start()
-    # Listening first: Telegram may post as soon as the webhook is set.
-    await app.bot.set_webhook(f"{settings.WEBHOOK_URL}", secret_token=secret,
-                              allowed_updates=app.dp.resolve_used_update_types())
-    log.info("webhook server listening on %s:%s", settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()

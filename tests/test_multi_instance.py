@@ -257,12 +257,19 @@ async def test_two_webhook_instances_share_the_work_and_survive_a_kill(
                          "more polls", second)
         for a, chat in bought:
             assert len(code_messages(chat, f"{a.id:05d}")) == 1, chat.transcript()
+        # SIGTERM: the survivor stops cleanly and hands its leases back.
+        second.proc.send_signal(signal.SIGTERM)
+        assert await second.finish(timeout=60) == 0
         engine = create_engine(shared_db)
         async with engine.connect() as conn:
             undelivered = (await conn.execute(text(
                 "SELECT count(*) FROM codes WHERE NOT delivered"))).scalar_one()
+            held = (await conn.execute(text(
+                "SELECT count(*) FROM leases WHERE holder <> '' "
+                "AND expires_at > clock_timestamp()"))).scalar_one()
         await engine.dispose()
         assert undelivered == 0
+        assert held == 0
 
 
 async def test_a_standby_takes_over_polling_when_the_leader_is_killed(

@@ -40,7 +40,7 @@ class Leader:
         try:
             async with self.engine.begin() as conn:
                 return await LeaseRepo(conn).take(self.name, self.me, self.ttl)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             log.warning("leader lease not reachable: %s", exc)
             return False
 
@@ -85,7 +85,7 @@ class Leader:
         try:
             async with self.engine.begin() as conn:
                 holder = await LeaseRepo(conn).holder(self.name)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError):
             return False
         return holder is not None and holder != self.me
 
@@ -97,5 +97,5 @@ class Leader:
         try:
             async with self.engine.begin() as conn:
                 await LeaseRepo(conn).give_back(self.me, [self.name])
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             log.warning("leader lease not handed back (it expires by itself): %s", exc)

@@ -67,7 +67,7 @@ class AccountLeases:
                 # polls nothing, say): whoever sees them takes them.
                 held += await repo.claim(self.me, names, self.ttl, limit=len(names),
                                          orphaned_for=self.ttl)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             log.warning("account leases not renewed: %s", exc)
             return self.mine & wanted
         mine = {int(n.removeprefix(ACCOUNT)) for n in held}
@@ -85,6 +85,6 @@ class AccountLeases:
         try:
             async with self.engine.begin() as conn:
                 await LeaseRepo(conn).give_back_all(self.me)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError) as exc:
             log.warning("leases not handed back (they expire by themselves): %s", exc)
         self.mine = set()
