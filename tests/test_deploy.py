@@ -60,9 +60,9 @@ def test_compose_runs_two_bots_postgres_and_redis_with_health_checks() -> None:
     assert "pgdata" in data["volumes"]
     assert "pgdata:/var/lib/postgresql/data" in services["postgres"]["volumes"]
     # Two instances are safe (tests/test_multi_instance.py proves it): no warning left.
-    compose = (ROOT / "docker-compose.yml").read_text()
-    assert "NOT safe" not in compose
-    assert "stands by" in compose  # polling mode: one polls, the other waits
+    source = (ROOT / "docker-compose.yml").read_text()
+    assert "NOT safe" not in source
+    assert "stands by" in source  # polling mode: one polls, the other waits
 
 
 async def test_compose_health_check_command_works_against_a_running_bot(
