@@ -30,9 +30,11 @@ class LeaseRepo:
             "SET holder = excluded.holder, expires_at = excluded.expires_at"),
             {"name": INSTANCE + me, "me": me, "ttl": ttl})
         # Heartbeats of instances gone for long are dropped (a restart gets a new id).
+        # (SKIP LOCKED: two instances cleaning up at once never wait for each other.)
         await self.conn.execute(text(
-            "DELETE FROM leases WHERE name LIKE 'instance:%' "
-            "AND expires_at < clock_timestamp() - interval '1 hour'"))
+            "DELETE FROM leases WHERE name IN (SELECT name FROM leases "
+            "WHERE name LIKE 'instance:%' AND expires_at < clock_timestamp() - interval "
+            "'1 hour' FOR UPDATE SKIP LOCKED)"))
         return int((await self.conn.execute(text(
             "SELECT count(*) FROM leases WHERE name LIKE 'instance:%' "
             "AND expires_at > clock_timestamp()"))).scalar_one())
@@ -48,8 +50,9 @@ class LeaseRepo:
     async def drop_unwanted(self, me: str, prefix: str, names: Collection[str]) -> None:
         """Leases on work that is over (mine, or nobody's)."""
         await self.conn.execute(text(
-            "DELETE FROM leases WHERE name LIKE :prefix AND (holder = :me OR holder = '') "
-            "AND NOT (name = ANY(CAST(:names AS varchar[])))"),
+            "DELETE FROM leases WHERE name IN (SELECT name FROM leases WHERE name LIKE "
+            ":prefix AND (holder = :me OR holder = '') "
+            "AND NOT (name = ANY(CAST(:names AS varchar[]))) FOR UPDATE SKIP LOCKED)"),
             {"prefix": prefix + "%", "me": me, "names": list(names)})
 
     async def renew_mine(self, me: str, names: Collection[str], ttl: float) -> list[str]:
