@@ -106,3 +106,27 @@ async def test_a_removed_key_is_dropped_from_every_instances_cache(
     finally:
         await koala.close()
         await locks.close()
+
+
+async def test_two_instances_completing_one_activation_call_the_provider_once(
+        pg_app: App, alice: Person, provider: ProviderSandbox,
+        pg_database: str) -> None:  # noqa: F811
+    await set_key(pg_app, alice)
+    a = await buy(pg_app, alice)
+    assert a.id is not None
+    provider.deliver_sms(a.provider_id, "7777")
+    await alice.chat.wait_for(lambda m: m.text.startswith("🔑") and "7777" in m.text,
+                              timeout=30)
+    locks = Locks(pg_database)  # a second instance's money core on the same database
+    koala = KoalaClient(pg_app.settings.KOALA_API_URL, timeout=3.0)
+    other = ActivationManager(db=pg_app.db, keybox=KeyBox(SECRET), koala=koala,
+                              catalog=Catalog(), notifier=Notifier(pg_app.bot), locks=locks)
+    try:
+        asked = provider.calls("setStatus")
+        results = await asyncio.gather(pg_app.manager.complete(a.id), other.complete(a.id))
+        # One completes; the other waits for it, then finds the activation over.
+        assert sorted(r.outcome.value for r in results) == ["done", "final"]
+        assert provider.calls("setStatus") == asked + 1
+    finally:
+        await koala.close()
+        await locks.close()
