@@ -70,8 +70,7 @@ class Poller(AccountPolling):
                  work_limit: int = MAX_PARALLEL_WORK,
                  leases: AccountLeases | None = None) -> None:
         self.manager = manager
-        # Several instances (PostgreSQL): only the accounts leased to this one are polled.
-        self.leases = leases
+        self.leases = leases  # several instances (PostgreSQL): see AccountPolling._leased
         self.interval = interval
         # The end-of-life action runs this early, so two missed ticks still leave room.
         self.end_margin = timedelta(seconds=2 * interval + 5)
@@ -189,10 +188,7 @@ class Poller(AccountPolling):
         by_account: dict[int, list[Activation]] = {}
         for a in active:
             by_account.setdefault(a.account_id, []).append(a)
-        if self.leases is not None:
-            mine = await self.leases.settle(set(by_account))
-            by_account = {i: acts for i, acts in by_account.items() if i in mine}
-            active = [a for acts in by_account.values() for a in acts]
+        by_account = await self._leased(by_account)  # several instances: my share only
         started = []
         for account_id, acts in by_account.items():
             running = self._account_tasks.get(account_id)

@@ -180,3 +180,25 @@ async def test_a_buy_press_is_recorded_once(tmp_path: Path) -> None:
                 2, 6, "b:ok:1", stale_before=utcnow() + timedelta(seconds=1)) is None
     finally:
         await engine.dispose()
+
+
+async def test_one_instance_on_sqlite_has_no_leases_and_local_locks(
+        tmp_path: Path) -> None:
+    """The default stays what it was: no lease query in a tick, locks in the process."""
+    from bot.app import build_app, close_app
+    from bot.sandbox.provider import ProviderSandbox
+    from bot.sandbox.telegram import TelegramEmulator
+    from tests.conftest import make_settings
+
+    async with TelegramEmulator() as tg:
+        provider = ProviderSandbox()
+        await provider.start()
+        app = await build_app(make_settings(tmp_path, provider, tg))
+        try:
+            assert app.poller.leases is None
+            assert app.locks is not None
+            assert not app.locks.shared
+            assert type(app.manager.outbox).__name__ == "Outbox"
+        finally:
+            await close_app(app)
+            await provider.stop()
