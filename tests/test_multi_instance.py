@@ -294,5 +294,11 @@ async def test_a_standby_takes_over_polling_when_the_leader_is_killed(
             await chat.wait_idle(quiet=1.0, timeout=30)
             # Each /start answered once: never by two consumers.
             assert sum("KoalaSMS" in m.text for m in chat.bot_messages) == 2
+            # A new standby told to stop while it waits ends cleanly too.
+            async with bot(env, tmp_path) as waiting:
+                await waiting.wait_line("standby: another instance is polling; waiting",
+                                        timeout=120)
+                waiting.proc.send_signal(signal.SIGTERM)
+                assert await waiting.finish(timeout=60) == 0
             standby.proc.send_signal(signal.SIGTERM)
             assert await standby.finish(timeout=60) == 0
