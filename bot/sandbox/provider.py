@@ -293,6 +293,9 @@ class ProviderSandbox:
         self._error_rules: list[tuple[_FaultRule, str]] = []  # see inject_error
         self.history_enabled = False  # see enable_history
         self._requests: list[tuple[str, dict[str, str]]] = []
+        # (when, action, api_key) per request: calls per key over a window (tests of several
+        # bot instances count getActiveActivations per account).
+        self.key_log: list[tuple[float, str, str]] = []
         self._fault_log: list[tuple[str, str]] = []
         self._canned: dict[str, str] = {}  # action -> raw body answered instead
         self._held: set[str] = set()  # actions whose requests wait for release()
@@ -524,6 +527,15 @@ class ProviderSandbox:
 
     def calls(self, action: str) -> int:
         return sum(1 for a, _ in self._requests if a == action)
+
+    def calls_by_key(self, action: str, since: float = 0.0,
+                     until: float | None = None) -> dict[str, int]:
+        """How often each API key asked for `action` between two time.monotonic() times."""
+        counts: dict[str, int] = {}
+        for at, a, key in self.key_log:
+            if a == action and at >= since and (until is None or at < until):
+                counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def state(self) -> dict[str, object]:
         self._expire()
@@ -844,6 +856,7 @@ class ProviderSandbox:
         call.action, call.key_hint = action, mask_key(params.get("api_key", ""))
         self._requests.append(
             (action, {k: v for k, v in params.items() if k not in ("api_key", "action")}))
+        self.key_log.append((time.monotonic(), action, params.get("api_key", "")))
         error = next((text for r, text in self._error_rules if r.fires(action)), None)
         if error is not None:
             return self._render(_err(error))
