@@ -11,7 +11,6 @@ twice by this process.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from sqlmodel import col, select
 from bot.card_publisher import CardPublisher
 from bot.catalog import Catalog
 from bot.chat_queue import CODE
+from bot.coordination.locks import SharedLock
 from bot.notifier import ChatUnavailable, Notifier, is_permanent
 from bot.texts import Translator
 from bot.ui import cards
@@ -49,7 +49,7 @@ class Recorded:
 class Outbox:
     def __init__(self, *, db: SessionFactory, catalog: Catalog, notifier: Notifier,
                  card_publisher: CardPublisher,
-                 lock: Callable[[int], asyncio.Lock]) -> None:
+                 lock: Callable[[int], SharedLock]) -> None:
         self.db = db
         self.catalog = catalog
         self.notifier = notifier
