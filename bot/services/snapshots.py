@@ -1,0 +1,101 @@
+"""Rows every update reads, kept in memory: the person's settings, the account that pays,
+the open buy menu.
+
+Each update used to read the user's row (context middleware), the paying account (once or
+twice) and the menu row before the handler did anything: 2 to 7 statements, and with
+aiosqlite each statement is several hand-offs to its thread and back (cursor, execute,
+fetch, close, commit). Measured with py-spy under `bench.latency`, that hand-off was the
+largest share of the bot's CPU per update.
+
+Correctness rests on every change going through a service that forgets the entry: the
+user's settings (SettingsService), the menu (MenuStore, AccountService.forget_menu), keys
+(AccountService.submit_key/remove_key, which groups use too) and a group's migration
+(GroupService). What may change elsewhere is not cached: an account whose currency is
+not known yet (the buying code learns it by itself), and "no account". `ttl` bounds how
+long anything written outside the bot process (an operator's SQL) stays unseen.
+
+A reader that started before a change must not put the old value back after it: each key
+has a version, bumped by `forget`, and `put` only stores what was read under the current
+version.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from bot.services.dto import UserInfo
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from storage.models import Account
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+TTL = 300.0  # seconds
+MAX_ENTRIES = 100_000  # per kind; about 30 MiB at most for all three together
+
+
+class Snapshots(Generic[K, V]):
+    """Values read from the database by key, each kept for `ttl` seconds."""
+
+    def __init__(self, *, ttl: float = TTL, max_entries: int = MAX_ENTRIES,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._values: dict[K, tuple[float, V]] = {}
+        self._versions: dict[K, int] = {}
+        self.hits = self.misses = 0
+
+    def get(self, key: K) -> V | None:
+        entry = self._values.get(key)
+        if entry is None or entry[0] < self.clock():
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry[1]
+
+    def version(self, key: K) -> int:
+        """Take it before reading the row; hand it to `put`."""
+        return self._versions.get(key, 0)
+
+    def put(self, key: K, value: V, version: int) -> None:
+        if self._versions.get(key, 0) != version:
+            return  # changed while it was being read: the next reader reads again
+        if key not in self._values and len(self._values) >= self.max_entries:
+            del self._values[next(iter(self._values))]  # the oldest entry
+        self._values[key] = (self.clock() + self.ttl, value)
+
+    def forget(self, key: K) -> None:
+        """The row changed (or is about to): drop it, and refuse what readers that started
+        before now would put back."""
+        self._values.pop(key, None)
+        self._versions[key] = self._versions.get(key, 0) + 1
+        if len(self._versions) > 2 * self.max_entries:
+            # Versions only matter for reads in flight; restarting them all from scratch
+            # now and then is safe, because the values go too.
+            self._values.clear()
+            self._versions.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class MenuRow:
+    """The buy menu remembered for a private chat (whose id is the user's)."""
+
+    message_id: int | None
+    kind: str | None
+    at: datetime | None
+
+
+@dataclass
+class Lookups:
+    """The three caches, shared by the services that read and change those rows."""
+
+    users: Snapshots[int, UserInfo] = field(default_factory=Snapshots)
+    accounts: Snapshots[int, Account] = field(default_factory=Snapshots)  # by owner id
+    menus: Snapshots[int, MenuRow] = field(default_factory=Snapshots)  # by user id
