@@ -18,6 +18,7 @@ from bot.services.snapshots import Lookups
 from bot.services.snapshots import MenuRow as MenuRow  # handlers get it from here
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
+from storage.models import User
 from storage.repo import AccountRepo, ActivationRepo, UserRepo
 
 
@@ -267,10 +268,14 @@ class MenuStore:
         users_cache.forget(user_id)  # UserInfo carries menu_message_id
         try:
             async with self.db() as session:
-                users = UserRepo(session)
-                user = await users.get(user_id)
-                if user is not None:
-                    await users.set_menu(user, message_id, kind)
+                # Only the row's id is needed: no read first (an UPDATE of a row that is
+                # not there changes nothing, as before).
+                row = User(id=user_id)
+                await UserRepo(session).set_menu(row, message_id, kind)
         finally:
             rows.forget(user_id)
             users_cache.forget(user_id)
+        # What was just written is what the next get would read (no await in between, so
+        # no other change can come first).
+        rows.put(user_id, MenuRow(row.menu_message_id, row.menu_kind, row.menu_at),
+                 rows.version(user_id))
