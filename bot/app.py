@@ -50,6 +50,7 @@ from bot.services.history import HistoryService
 from bot.services.ops import OpsService
 from bot.services.purchase import PurchaseService
 from bot.services.settings import SettingsService
+from bot.services.snapshots import watch_account_writes
 from bot.session import BotSession
 from bot.texts import load as load_texts
 from handlers import get_routers
@@ -135,6 +136,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     )
     # Services, received by handlers by parameter name.
     accounts = AccountService(db, keybox, koala)  # keeps rows read per update: Lookups
+    watch_account_writes(engine, accounts.lookups.accounts)
     dp["accounts"] = accounts
     dp["settings_service"] = SettingsService(db, catalog, accounts.lookups)
     dp["history"] = HistoryService(db, catalog)

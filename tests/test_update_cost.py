@@ -49,7 +49,7 @@ def reads_of(table: str, seen: list[str]) -> int:
 
 
 async def learn_currency(app: App, owner_id: int) -> None:
-    """A purchase has named the account's currency (only such accounts are kept)."""
+    """A purchase has named the account's currency (the buying code writes it)."""
     async with app.db() as session:
         repo = AccountRepo(session, app.keybox)
         account = await repo.current(owner_id)
@@ -69,6 +69,19 @@ async def test_a_second_balance_reads_neither_the_user_nor_the_account(
         await chat.wait_for("Balance: 100.00")
     assert reads_of("users", seen) == 0
     assert reads_of("accounts", seen) == 0
+
+
+async def test_a_currency_learnt_elsewhere_shows_in_the_next_balance(
+        app: App, alice_with_key: Person) -> None:
+    """The buying code learns an account's currency by itself, not through the service
+    that keeps accounts: the write to `accounts` is seen all the same."""
+    chat = alice_with_key.chat
+    await chat.send("/balance")
+    reply = await chat.wait_for("Balance: 100.00")  # kept, currency not known yet
+    assert "₽" not in reply.text
+    await learn_currency(app, alice_with_key.user.id)
+    await chat.send("/balance")
+    await chat.wait_for("Balance: 100.00 ₽")
 
 
 async def test_a_new_language_answers_the_very_next_message(app: App, alice: Person) -> None:

@@ -115,8 +115,8 @@ class AccountService:
         return info
 
     async def current(self, owner_id: int) -> Account | None:
-        """The account in use for `owner_id` (kept once its currency is known; see
-        bot/services/snapshots.py). Callers must not change it."""
+        """The account in use for `owner_id` (kept: see bot/services/snapshots.py).
+        Callers must not change it."""
         accounts = self.lookups.accounts
         found = accounts.get(owner_id)
         if found is not None:
@@ -124,7 +124,7 @@ class AccountService:
         version = accounts.version(owner_id)
         async with self.db() as session:
             account = await AccountRepo(session, self.keybox).current(owner_id)
-        if account is not None and account.currency is not None:
+        if account is not None:
             accounts.put(owner_id, account, version)
         return account
 

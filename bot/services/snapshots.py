@@ -7,16 +7,18 @@ aiosqlite each statement is several hand-offs to its thread and back (cursor, ex
 fetch, close, commit). Measured with py-spy under `bench.latency`, that hand-off was the
 largest share of the bot's CPU per update.
 
-Correctness rests on every change going through a service that forgets the entry: the
-user's settings (SettingsService), the menu (MenuStore, AccountService.forget_menu), keys
-(AccountService.submit_key/remove_key, which groups use too) and a group's migration
-(GroupService). What may change elsewhere is not cached: an account whose currency is
-not known yet (the buying code learns it by itself), and "no account". `ttl` bounds how
-long anything written outside the bot process (an operator's SQL) stays unseen.
+Correctness rests on every change being seen. The user's row and menu change only through
+services that forget the entry (SettingsService, MenuStore, AccountService.forget_menu).
+Accounts change in more places (keys set and removed, the currency learnt by the buying
+code, a group's migration, retired keys wiped by the poller), so besides the services'
+own `forget`, `watch_account_writes` drops every kept account whenever a statement of this
+process changes a row of `accounts`, and again when that transaction commits or rolls back
+(a reader in between could have read the old row). "No account" is not kept. `ttl` bounds
+how long anything written outside the bot process (an operator's SQL) stays unseen.
 
 A reader that started before a change must not put the old value back after it: each key
-has a version, bumped by `forget`, and `put` only stores what was read under the current
-version.
+has a version, bumped by `forget` (all of them by `forget_all`), and `put` only stores
+what was read under the current version.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.dto import UserInfo
 
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
 
 K = TypeVar("K")
 V = TypeVar("V")
+Version = tuple[int, int]  # (generation of the whole cache, the key's own)
 
 TTL = 300.0  # seconds
 MAX_ENTRIES = 100_000  # per kind; about 30 MiB at most for all three together
@@ -50,6 +56,7 @@ class Snapshots(Generic[K, V]):
         self.clock = clock
         self._values: dict[K, tuple[float, V]] = {}
         self._versions: dict[K, int] = {}
+        self._generation = 0
         self.hits = self.misses = 0
 
     def get(self, key: K) -> V | None:
@@ -60,12 +67,12 @@ class Snapshots(Generic[K, V]):
         self.hits += 1
         return entry[1]
 
-    def version(self, key: K) -> int:
+    def version(self, key: K) -> Version:
         """Take it before reading the row; hand it to `put`."""
-        return self._versions.get(key, 0)
+        return self._generation, self._versions.get(key, 0)
 
-    def put(self, key: K, value: V, version: int) -> None:
-        if self._versions.get(key, 0) != version:
+    def put(self, key: K, value: V, version: Version) -> None:
+        if self.version(key) != version:
             return  # changed while it was being read: the next reader reads again
         if key not in self._values and len(self._values) >= self.max_entries:
             del self._values[next(iter(self._values))]  # the oldest entry
@@ -79,8 +86,12 @@ class Snapshots(Generic[K, V]):
         if len(self._versions) > 2 * self.max_entries:
             # Versions only matter for reads in flight; restarting them all from scratch
             # now and then is safe, because the values go too.
-            self._values.clear()
-            self._versions.clear()
+            self.forget_all()
+
+    def forget_all(self) -> None:
+        self._values.clear()
+        self._versions.clear()
+        self._generation += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +110,27 @@ class Lookups:
     users: Snapshots[int, UserInfo] = field(default_factory=Snapshots)
     accounts: Snapshots[int, Account] = field(default_factory=Snapshots)  # by owner id
     menus: Snapshots[int, MenuRow] = field(default_factory=Snapshots)  # by user id
+
+
+_DIRTY = "koalabot.accounts_written"
+
+
+def watch_account_writes(engine: AsyncEngine, kept: Snapshots[int, Account]) -> None:
+    """Forget every kept account when this process changes the `accounts` table (see the
+    module docstring): at the statement, and again at its transaction's end."""
+
+    def after_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        head = statement.lstrip()[:24].upper()
+        if head.startswith(("UPDATE ACCOUNTS", "INSERT INTO ACCOUNTS", "DELETE FROM ACCOUNTS")) \
+                and cursor.rowcount != 0:
+            conn.info[_DIRTY] = True
+            kept.forget_all()
+
+    def ended(conn: Any) -> None:
+        if conn.info.pop(_DIRTY, False):
+            kept.forget_all()
+
+    sync = engine.sync_engine
+    event.listen(sync, "after_cursor_execute", after_execute)
+    event.listen(sync, "commit", ended)
+    event.listen(sync, "rollback", ended)
