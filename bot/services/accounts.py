@@ -12,10 +12,10 @@ from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET, read_budget
 from bot.koala.errors import BadKey, Banned, KoalaError, ServiceUnavailableRegion, TransientError
 from bot.services.dto import Problem, ProviderProblem, UserInfo
-from bot.services.snapshots import Lookups
+from bot.services.snapshots import KeptAccount, Lookups
 from storage.crypto import KeyBox, KeyDecryptError
 from storage.db import SessionFactory
-from storage.models import Account, User
+from storage.models import User
 from storage.repo import AccountRepo, UserRepo
 
 __all__ = ["SCREEN_BUDGET", "AccountService", "Balance", "KeyOutcome", "KeySubmit",
@@ -114,21 +114,23 @@ class AccountService:
         users.put(user_id, info, version)
         return info
 
-    async def current(self, owner_id: int) -> Account | None:
-        """The account in use for `owner_id` (kept: see bot/services/snapshots.py).
-        Callers must not change it."""
+    async def current(self, owner_id: int) -> KeptAccount | None:
+        """The account in use for `owner_id` (kept: see bot/services/snapshots.py)."""
         accounts = self.lookups.accounts
         found = accounts.get(owner_id)
         if found is not None:
             return found
         version = accounts.version(owner_id)
         async with self.db() as session:
-            account = await AccountRepo(session, self.keybox).current(owner_id)
-        if account is not None:
-            accounts.put(owner_id, account, version)
+            row = await AccountRepo(session, self.keybox).current(owner_id)
+        if row is None:
+            return None
+        account = KeptAccount(row.id, row.owner_id, row.key_encrypted, row.key_hint,
+                              row.currency)
+        accounts.put(owner_id, account, version)
         return account
 
-    def usable_key(self, account: Account | None) -> str | None:
+    def usable_key(self, account: KeptAccount | None) -> str | None:
         """The account's key; None when there is none, it was forgotten, or it no longer
         decrypts (as AccountRepo.usable_key, for a kept account)."""
         if account is None or not account.key_encrypted:

@@ -109,15 +109,14 @@ class CatalogueService:
 
     async def paying_key(self, owner_id: int) -> PayingKey:
         if self.accounts is not None:  # the kept copy (bot/services/snapshots.py)
-            account = await self.accounts.current(owner_id)
-            key = self.accounts.usable_key(account)
-        else:
-            async with self.db() as session:
-                accounts = AccountRepo(session, self.keybox)
-                account = await accounts.current(owner_id)
-                key = accounts.usable_key(account)
-        return PayingKey(key, account is not None,
-                         account.currency if account is not None else None)
+            kept = await self.accounts.current(owner_id)
+            return PayingKey(self.accounts.usable_key(kept), kept is not None,
+                             kept.currency if kept is not None else None)
+        async with self.db() as session:
+            accounts = AccountRepo(session, self.keybox)
+            account = await accounts.current(owner_id)
+            return PayingKey(accounts.usable_key(account), account is not None,
+                             account.currency if account is not None else None)
 
     # --- services --------------------------------------------------------------------
 
