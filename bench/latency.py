@@ -18,7 +18,8 @@ and the share of updates the bot's own handler histogram puts within 50 ms (its
 `koalabot_handler_seconds` bucket, read from the metrics port). Each figure is min /
 median / max over the runs, with the load average at the start of each run.
 
-`--profile DIR` runs `py-spy record` (raw, collapsed stacks) on the bot during the menus of
+`--profile DIR` runs `py-spy record --gil` (raw, collapsed stacks; py-spy is not in the lock:
+`pip install py-spy` first) on the bot during the menus of
 each run and leaves the files in DIR.
 """
 
