@@ -26,7 +26,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sandbox-sms-after", type=float, default=20.0, metavar="SECONDS",
                         help="in the sandbox, an SMS arrives this long after a number is "
                         "bought (0: only through the control API)")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    parser.add_argument("--playground", action="store_true",
+                        help="run the bot in a local web page with emulated Telegram and "
+                        "provider (needs no configuration)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="port of the playground page (default 8080, or any free one "
+                        "when taken; 0: any free port)")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL"),
+                        help="default INFO (WARNING in the playground, whose page shows it all)")
     return parser.parse_args(argv)
 
 
@@ -58,10 +65,14 @@ async def run_sandbox(settings: Settings, port: int, sms_after: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.log_level is None:
+        args.log_level = "WARNING" if args.playground else "INFO"
     # Text until the settings say otherwise (a config error is printed, not logged).
     configure_logging(args.log_level, os.environ.get("LOG_FORMAT", "text").strip().lower())
     # Alembic lists its plugins at INFO on import: noise before the bot's own first line.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if args.playground:
+        return run_playground(args.port)
     try:
         if args.sandbox:
             overrides: dict[str, object] = {}
@@ -83,6 +94,21 @@ def main(argv: list[str] | None = None) -> int:
         except TokenRejected as exc:
             print(f"koalabot: Telegram rejected BOT_TOKEN: {exc} (check the token @BotFather "
                   "gave you)", file=sys.stderr)
+            return 1
+    return 0
+
+
+def run_playground(port: int | None) -> int:
+    """No settings read: the playground makes its own (a temporary database unless
+    DATABASE_URL is set)."""
+    from bot.playground.run import run_playground as serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        try:
+            asyncio.run(serve(port, os.environ.get("DATABASE_URL") or None))
+        except OSError as exc:
+            print(f"koalabot: the playground could not listen on port {port}: {exc.strerror}",
+                  file=sys.stderr)
             return 1
     return 0
 

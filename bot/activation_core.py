@@ -5,7 +5,6 @@ code outbox). bot/activations.py adds the money operations on top of it.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from bot.buying import PurchaseLost as PurchaseLost  # re-exported: handlers cat
 from bot.buying import PurchasePending as PurchasePending
 from bot.card_publisher import CardPublisher
 from bot.catalog import Catalog
+from bot.coordination.locks import ACTIVATION, Locks, SharedLock
+from bot.coordination.sends import OnceOutbox
 from bot.intents import INTENT_WINDOW, IntentSettler
 from bot.koala import (
     KoalaClient,
@@ -74,14 +75,16 @@ class ActivationCore:
                  catalog: Catalog, notifier: Notifier,
                  clock: Callable[[], datetime] = utcnow,
                  reconcile_delay: float = RECONCILE_DELAY,
-                 intent_window: float = INTENT_WINDOW) -> None:
+                 intent_window: float = INTENT_WINDOW,
+                 locks: Locks | None = None) -> None:
         self.db = db
         self.keybox = keybox
         self.koala = koala
         self.catalog = catalog
         self.notifier = notifier
         self.clock = clock
-        self._locks: dict[int, asyncio.Lock] = {}
+        # One actor per activation; across instances too on PostgreSQL (bot/coordination).
+        self.locks = locks if locks is not None else Locks()
         # Decrypted keys of the accounts being polled, by (account id, encrypted key): a
         # replaced or removed key retires its account row and a new row gets a new id, and
         # a forgotten key changes the encrypted value, so a changed key is never served
@@ -91,22 +94,20 @@ class ActivationCore:
         # `manager.clock` to travel in time.
         self.cards = CardPublisher(db=db, catalog=catalog, notifier=notifier,
                                    clock=lambda: self.clock())
-        self.outbox = Outbox(db=db, catalog=catalog, notifier=notifier,
+        # Several instances: a send cut short by a crash is not repeated (coordination/sends).
+        outbox = OnceOutbox if self.locks.shared else Outbox
+        self.outbox = outbox(db=db, catalog=catalog, notifier=notifier,
                              card_publisher=self.cards, lock=self.lock)
-        self.intents = IntentSettler(self, window=intent_window)
+        self.intents = IntentSettler(self, window=intent_window, locks=self.locks)
         self.buying = Buyer(db=db, keybox=keybox, koala=koala, clock=lambda: self.clock(),
-                            intents=self.intents, reconcile_delay=reconcile_delay)
+                            intents=self.intents, reconcile_delay=reconcile_delay,
+                            locks=self.locks)
 
-    def lock(self, activation_id: int) -> asyncio.Lock:
-        lock = self._locks.get(activation_id)
-        if lock is None:
-            lock = self._locks[activation_id] = asyncio.Lock()
-        return lock
+    def lock(self, activation_id: int) -> SharedLock:
+        return self.locks.lock(ACTIVATION, activation_id)
 
     def _forget_lock(self, activation_id: int) -> None:
-        lock = self._locks.get(activation_id)
-        if lock is not None and not lock.locked():
-            del self._locks[activation_id]
+        self.locks.forget(ACTIVATION, activation_id)
 
     def api_key(self, account: Account) -> str:
         return self.keybox.decrypt(account.key_encrypted)

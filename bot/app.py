@@ -28,16 +28,17 @@ from bot.activations import ActivationManager
 from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
+from bot.coordination import AccountLeases, Locks, instance_id, is_postgres, lease_ttl
 from bot.flood import RetryAfterMiddleware
 from bot.gctune import settle_heap
 from bot.health import HealthServer
-from bot.health import add_routes as add_health_routes
 from bot.inline_filters import inline_pure_filters
 from bot.intents import INTENT_WINDOW
 from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET
 from bot.limits import CallbackAnswerLimit
 from bot.metrics import Metrics, RetryAfterCounter, UpdateMetrics
+from bot.modes import poll_as_leader, run_webhook
 from bot.notifier import Notifier
 from bot.poller import Poller
 from bot.prices import PriceCache
@@ -50,7 +51,7 @@ from bot.services.history import HistoryService
 from bot.services.ops import OpsService
 from bot.services.purchase import PurchaseService
 from bot.services.settings import SettingsService
-from bot.services.snapshots import watch_account_writes
+from bot.services.snapshots import Lookups, watch_account_writes
 from bot.session import BotSession
 from bot.texts import load as load_texts
 from handlers import get_routers
@@ -80,6 +81,11 @@ class App:
     poller: Poller
     context: ContextMiddleware
     metrics: Metrics
+    # Several instances (bot/coordination): this one's name, its locks (shared on
+    # PostgreSQL), and polling mode's health server (None: webhook mode or off).
+    instance: str = ""
+    locks: Locks | None = None
+    health: HealthServer | None = None
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -110,8 +116,13 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     """Create every dependency and the dispatcher; migrations are applied here."""
     load_texts()
     engine = create_engine(settings.DATABASE_URL, **(engine_options or {}))
-    await migrate(engine)
+    await migrate(engine)  # once, even when instances start together (an advisory lock)
     db = session_factory(engine)
+    me = instance_id()
+    shared = is_postgres(settings.DATABASE_URL)
+    locks = Locks(settings.DATABASE_URL)  # in-process only on SQLite
+    log.info("instance %s (%s)", me, "shared work: PostgreSQL leases" if shared
+             else "one instance: SQLite")
     secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else SANDBOX_SECRET
     keybox = KeyBox(secret)
     koala = KoalaClient(settings.KOALA_API_URL, timeout=koala_timeout, backoff=koala_backoff)
@@ -120,8 +131,10 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     notifier = Notifier(bot)
     manager = ActivationManager(db=db, keybox=keybox, koala=koala, catalog=catalog,
                                 notifier=notifier, reconcile_delay=reconcile_delay,
-                                intent_window=intent_window)
-    poller = Poller(manager=manager, interval=settings.POLL_INTERVAL)
+                                intent_window=intent_window, locks=locks)
+    leases = (AccountLeases(engine, me, ttl=lease_ttl(settings.POLL_INTERVAL))
+              if shared else None)
+    poller = Poller(manager=manager, interval=settings.POLL_INTERVAL, leases=leases)
     dp = Dispatcher(
         storage=make_storage(settings),
         settings=settings,
@@ -135,7 +148,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         poller=poller,
     )
     # Services, received by handlers by parameter name.
-    accounts = AccountService(db, keybox, koala)  # keeps rows read per update: Lookups
+    # Rows every update reads, kept in memory when this is the only instance (snapshots.py).
+    accounts = AccountService(db, keybox, koala, Lookups.for_instances(several=shared))
     watch_account_writes(engine, accounts.lookups.accounts)
     dp["accounts"] = accounts
     dp["settings_service"] = SettingsService(db, catalog, accounts.lookups)
@@ -162,11 +176,11 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     inline_pure_filters(dp)  # F... and State filters on the loop, not in a thread
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
               catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,
-              context=context, metrics=metrics)
+              context=context, metrics=metrics, instance=me, locks=locks)
     # Polling mode: health and metrics on a port of their own, when asked for. (A webhook
     # server serves them itself, see _run_webhook.)
-    health = (HealthServer(app, settings.METRICS_HOST, settings.METRICS_PORT)
-              if settings.METRICS_PORT and not settings.WEBHOOK_URL else None)
+    health = app.health = (HealthServer(app, settings.METRICS_HOST, settings.METRICS_PORT)
+                           if settings.METRICS_PORT and not settings.WEBHOOK_URL else None)
 
     async def on_startup(bot: Bot) -> None:
         with suppress(Exception):  # the bot works without a command menu
@@ -196,6 +210,8 @@ async def close_app(app: App) -> None:
     await app.koala.close()
     await app.bot.session.close()
     await app.dp.storage.close()
+    if app.locks is not None:
+        await app.locks.close()
     await app.engine.dispose()
 
 
@@ -268,35 +284,13 @@ async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
         log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
     try:
         if settings.WEBHOOK_URL:
-            await _run_webhook(app)
+            await run_webhook(app)
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
-            await app.dp.start_polling(app.bot, close_bot_session=False,
-                                       allowed_updates=app.dp.resolve_used_update_types())
+            if is_postgres(app.settings.DATABASE_URL):
+                await poll_as_leader(app)
+            else:
+                await app.dp.start_polling(app.bot, close_bot_session=False,
+                                           allowed_updates=app.dp.resolve_used_update_types())
     finally:
         await close_app(app)
-
-
-async def _run_webhook(app: App) -> None:
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-    from aiohttp import web
-
-    settings = app.settings
-    secret = settings.WEBHOOK_SECRET.get_secret_value() if settings.WEBHOOK_SECRET else None
-    web_app = web.Application()
-    SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(
-        web_app, path="/webhook")
-    add_health_routes(web_app, app)
-    setup_application(web_app, app.dp, bot=app.bot)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
-    await site.start()
-    # Listening first: Telegram may post as soon as the webhook is set.
-    await app.bot.set_webhook(f"{settings.WEBHOOK_URL}", secret_token=secret,
-                              allowed_updates=app.dp.resolve_used_update_types())
-    log.info("webhook server listening on %s:%s", settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.coordination.locks import INTENT, Locks
 from bot.intents import as_purchase
 from bot.koala import BadAction, KoalaClient, KoalaError, Purchase, TransientError
 from storage.crypto import KeyBox
@@ -45,8 +46,12 @@ class PurchasePending(PurchaseLost):
 class Buyer:
     def __init__(self, *, db: SessionFactory, keybox: KeyBox, koala: KoalaClient,
                  clock: Callable[[], datetime], intents: IntentSettler,
-                 reconcile_delay: float = RECONCILE_DELAY) -> None:
+                 reconcile_delay: float = RECONCILE_DELAY,
+                 locks: Locks | None = None) -> None:
         self.db = db
+        # The intent's lock is held while its request is out: no settler, on any instance,
+        # adopts a purchase its buyer is still storing (bot/intents.py).
+        self.locks = locks if locks is not None else Locks()
         self.keybox = keybox
         self.koala = koala
         self.clock = clock
@@ -114,6 +119,8 @@ class Buyer:
             return await self.store_purchase(intent, purchase)
         finally:
             self.intents.in_flight.discard(intent.id)
+            await self.locks.lock(INTENT, intent.id).release()
+            self.locks.forget(INTENT, intent.id)
 
     async def _open_intent(self, account_id: int, key: str, *, chat_id: int, buyer_id: int,
                            service: str, country: int | None, max_price: float | None,
@@ -139,9 +146,15 @@ class Buyer:
             session.add(intent)
             await session.flush()
             assert intent.id is not None
-            # Marked before it is visible to the settler: this call settles it itself.
+            # Marked (and locked) before it is visible to the settler: this call settles it.
             self.intents.in_flight.add(intent.id)
-            await session.commit()
+            await self.locks.lock(INTENT, intent.id).acquire()
+            try:
+                await session.commit()
+            except BaseException:
+                self.intents.in_flight.discard(intent.id)
+                await self.locks.lock(INTENT, intent.id).release()
+                raise
             return intent
 
     async def store_purchase(self, intent: PurchaseIntent, purchase: Purchase) -> Activation:

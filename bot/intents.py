@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import dialling
+from bot.coordination.locks import INTENT, Locks
 from bot.koala import KoalaError, Purchase
 from bot.koala.models import ActiveActivation
 from bot.money import money
@@ -48,6 +50,7 @@ from storage.models import Activation, PurchaseIntent
 from storage.repo import (
     INTENT_AMBIGUOUS,
     INTENT_NONE,
+    INTENT_OPEN,
     AccountRepo,
     IntentRepo,
     UserRepo,
@@ -110,13 +113,18 @@ class Found:
 
 
 class IntentSettler:
-    def __init__(self, manager: ActivationCore, *, window: float = INTENT_WINDOW) -> None:
+    def __init__(self, manager: ActivationCore, *, window: float = INTENT_WINDOW,
+                 locks: Locks | None = None) -> None:
         self.manager = manager
         self.window = window
         # Intents whose purchase request is still in flight in this process: their
         # purchase() call settles them itself (the poller must not adopt concurrently).
         self.in_flight: set[int] = set()
         self._lock = asyncio.Lock()
+        # The intent's lock, across instances on PostgreSQL: the buyer holds it while its
+        # request is out, and whoever settles, picks or declines holds it meanwhile, so
+        # a purchase is adopted once however many instances look for it.
+        self.locks = locks if locks is not None else Locks()
 
     # --- looking -------------------------------------------------------------------
 
@@ -152,14 +160,31 @@ class IntentSettler:
                 unanswered = await repo.unanswered(self.manager.clock() - GIVE_UP_AFTER)
             for intent in unanswered:
                 # Never answered: the numbers have ended by now; the service is unblocked.
-                await self._nothing(intent, "buy.intent_unknown")
+                await self._exclusively(intent, INTENT_AMBIGUOUS,
+                                        lambda i: self._nothing(i, "buy.intent_unknown"))
             for intent in intents:
-                if intent.id in self.in_flight:
+                if intent.id is None or intent.id in self.in_flight:
                     continue
-                try:
-                    await self.settle(intent)
-                except Exception:
-                    log.exception("intent %s not settled this round", intent.id)
+                await self._exclusively(intent, INTENT_OPEN, self.settle)
+
+    async def _exclusively(self, intent: PurchaseIntent, state: str,
+                           action: Callable[[PurchaseIntent], Awaitable[object]]) -> None:
+        """Run `action` on the intent if nobody else is at it (its buyer, or another
+        instance) and it is still in `state` once its lock is held."""
+        assert intent.id is not None
+        lock = self.locks.lock(INTENT, intent.id)
+        if not await lock.try_acquire():
+            return
+        try:
+            async with self.manager.db() as session:
+                fresh = await IntentRepo(session).get(intent.id)
+            if fresh is not None and fresh.state == state:
+                await action(fresh)
+        except Exception:
+            log.exception("intent %s not settled this round", intent.id)
+        finally:
+            await lock.release()
+            self.locks.forget(INTENT, intent.id)
 
     async def settle(self, intent: PurchaseIntent) -> Activation | None:
         """One look for an open intent; adopts, asks, gives up or leaves it open."""
@@ -242,7 +267,7 @@ class IntentSettler:
 
     async def pick(self, intent_id: int, provider_activation_id: int) -> Activation | None:
         """The user said which number is theirs. None: that number is not available now."""
-        async with self._lock:
+        async with self._lock, self.locks.lock(INTENT, intent_id):
             async with self.manager.db() as session:
                 intent = await IntentRepo(session).get(intent_id)
             if (intent is None or intent.state != INTENT_AMBIGUOUS
@@ -260,7 +285,8 @@ class IntentSettler:
 
     async def decline(self, intent_id: int) -> bool:
         """None of the offered numbers is this purchase: nothing is adopted."""
-        async with self._lock, self.manager.db() as session:
+        async with self._lock, self.locks.lock(INTENT, intent_id), \
+                self.manager.db() as session:
             repo = IntentRepo(session)
             intent = await repo.get(intent_id)
             if intent is None or intent.state != INTENT_AMBIGUOUS:

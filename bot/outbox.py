@@ -7,9 +7,9 @@ none is sent twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from aiogram.exceptions import TelegramAPIError
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 class Outbox:
     def __init__(self, *, db: SessionFactory, catalog: Catalog, notifier: Notifier,
                  card_publisher: CardPublisher,
-                 lock: Callable[[int], asyncio.Lock]) -> None:
+                 lock: Callable[[int], AbstractAsyncContextManager[object]]) -> None:
         self.db = db
         self.catalog = catalog
         self.notifier = notifier

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.activations import ActivationManager
+from bot.coordination.leases import AccountLeases
 from bot.koala import BadAction, BadKey, KoalaError, NoActivation, StatusResult
 from bot.koala.models import ActiveActivation
 from bot.observations import Observation, observation_from_row
@@ -53,6 +54,17 @@ class AccountPolling:
     monotonic: Callable[[], float]
     _request_slots: asyncio.Semaphore
     _backoff: dict[int, _Backoff]
+    leases: AccountLeases | None
+
+    async def _leased(self, by_account: dict[int, list[Activation]]
+                      ) -> dict[int, list[Activation]]:
+        """The accounts this instance polls this tick. One instance (no leases): all of
+        them. Several (PostgreSQL): those whose lease it holds, renewed or taken now
+        (bot/coordination/leases.py); the others' money rules run where they are polled."""
+        if self.leases is None:
+            return by_account
+        mine = await self.leases.settle(set(by_account))
+        return {i: acts for i, acts in by_account.items() if i in mine}
 
     def _dispatch(self, acts: list[Activation], observed: dict[int, Observation]) -> None:
         raise NotImplementedError  # the Poller acts on the answers

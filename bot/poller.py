@@ -33,6 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import card_refresh
 from bot.activations import ActivationManager, Outcome, Result
+from bot.coordination.leases import AccountLeases
 from bot.koala import (
     SmsStatus,
     StatusResult,
@@ -66,8 +67,10 @@ JOB_ID = "koalabot-poll"
 class Poller(AccountPolling):
     def __init__(self, *, manager: ActivationManager, interval: float,
                  request_limit: int = MAX_PARALLEL_REQUESTS,
-                 work_limit: int = MAX_PARALLEL_WORK) -> None:
+                 work_limit: int = MAX_PARALLEL_WORK,
+                 leases: AccountLeases | None = None) -> None:
         self.manager = manager
+        self.leases = leases  # several instances (PostgreSQL): see AccountPolling._leased
         self.interval = interval
         # The end-of-life action runs this early, so two missed ticks still leave room.
         self.end_margin = timedelta(seconds=2 * interval + 5)
@@ -136,6 +139,8 @@ class Poller(AccountPolling):
                 await asyncio.wait(pending, timeout=1.0)
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+        if self.leases is not None:
+            await self.leases.release()  # the others take over now, not at expiry
 
     def _running_tasks(self) -> list[asyncio.Task[Any]]:
         tasks: list[asyncio.Task[Any]] = [*self._account_tasks.values(),
@@ -183,6 +188,7 @@ class Poller(AccountPolling):
         by_account: dict[int, list[Activation]] = {}
         for a in active:
             by_account.setdefault(a.account_id, []).append(a)
+        by_account = await self._leased(by_account)  # several instances: my share only
         started = []
         for account_id, acts in by_account.items():
             running = self._account_tasks.get(account_id)

@@ -52,12 +52,15 @@ async def buy(ctx: Buy, query: CallbackQuery, cb: BuyCb) -> None:
             await query.answer()
             await confirm(ctx, query, cb.svc, cb.country, cb.provider)
             return
-        ready = await ctx.purchase.ready(ctx.owner_id, chat_id, message_id, cb.svc)
+        # tap: the press is recorded (unique per menu and button), so a double tap that
+        # reached another instance buys nothing.
+        ready = await ctx.purchase.ready(ctx.owner_id, chat_id, message_id, cb.svc,
+                                         tap=query.data)
         if ready is Refusal.CHECKING:
             await query.answer(t("buy.still_checking"), show_alert=True)
             return
-        if ready is Refusal.DONE:
-            await query.answer(t("buy.already_bought"))
+        if ready in _TOASTS:
+            await query.answer(t(_TOASTS[Refusal(ready)]))
             return
         if not isinstance(ready, Ready):
             await query.answer()

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -110,7 +110,18 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+# The advisory lock around migrations (bot/coordination/locks.py keeps its keys apart).
+MIGRATION_LOCK = (3 << 48) | 1
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration (idempotent; run at every start)."""
+    """Bring the schema to the newest migration (idempotent; run at every start).
+
+    On PostgreSQL several instances may start together: the first takes a transaction
+    advisory lock and migrates, the others wait for it, then find nothing left to do (the
+    lock is released when the migration's transaction commits)."""
     async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                     {"k": MIGRATION_LOCK})
         await connection.run_sync(_upgrade)

@@ -200,3 +200,44 @@ class GroupLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+
+
+class Lease(SQLModel, table=True):
+    """Who does a piece of shared work, until when (several instances on PostgreSQL;
+    bot/coordination/leases.py). Names: `account:<id>` (polling that account),
+    `instance:<id>` (an instance's heartbeat), `poll-leader` (the getUpdates consumer).
+    Expiry is compared with the database's clock, never an instance's."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    holder: str = Field(default="", max_length=128)  # "": free
+    expires_at: datetime = Field(default_factory=utcnow)
+
+
+class BuyClaim(SQLModel, table=True):
+    """One Buy press that went ahead: a second press of the same button on the same menu
+    (a double tap that reached another instance) finds the row and buys nothing. Removed
+    again when the purchase certainly bought nothing, so "Try again" works."""
+
+    __tablename__ = "buy_claims"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", "data"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int = Field(sa_type=BigInteger)
+    data: str = Field(max_length=64)  # the button's callback data
+    state: str = Field(default="held", max_length=8)  # held | done
+    claimed_at: datetime = Field(default_factory=utcnow)
+
+
+class CodeSend(SQLModel, table=True):
+    """A code message being sent right now (several instances; bot/coordination/sends.py).
+    Written before the send and removed after it, whatever it did: a row still there was
+    left by an instance that died mid-send, so nobody can tell whether the chat got it."""
+
+    __tablename__ = "code_sends"
+
+    code_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    holder: str = Field(default="", max_length=128)
+    started_at: datetime = Field(default_factory=utcnow)

@@ -3,7 +3,8 @@
 - storage imports nothing of bot or handlers;
 - nothing under bot/ imports handlers, except bot/app.py (it wires the dispatcher);
 - handlers import neither storage nor the KoalaSMS client (bot.koala): services do;
-- the sandbox (bot/sandbox) is imported only by the entry point, tests and benchmarks.
+- the sandbox (bot/sandbox) is imported only by the entry point, the playground (the entry
+  point's web page), tests and benchmarks; the playground only by the entry point and tests.
 """
 
 from __future__ import annotations
@@ -95,8 +96,13 @@ def test_handlers_import_neither_storage_nor_the_provider_client(forbidden: str)
 
 
 def test_the_sandbox_is_imported_only_by_the_entry_point_tests_and_benchmarks() -> None:
-    allowed = ("bot.__main__", "bot.sandbox", "tests", "bench")
+    allowed = ("bot.__main__", "bot.sandbox", "bot.playground", "tests", "bench")
     assert offenders(None, "bot.sandbox", allowed=allowed) == []
+
+
+def test_the_playground_is_imported_only_by_the_entry_point_and_tests() -> None:
+    allowed = ("bot.__main__", "bot.playground", "tests")
+    assert offenders(None, "bot.playground", allowed=allowed) == []
 
 
 def test_the_reader_sees_every_way_of_importing() -> None:

@@ -41,7 +41,7 @@ PG_HOST, PG_PORT, PG_DATABASE = "127.0.0.1", 5432, "test"
 TABLES = {"users", "favourites", "accounts", "activations", "codes", "group_settings",
           "group_links",
           "group_members", "group_reservations",
-          "purchase_intents"}
+          "purchase_intents", "leases", "buy_claims", "code_sends"}
 
 
 def head_revision() -> str:

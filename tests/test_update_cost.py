@@ -10,21 +10,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.keyboard import InlineKeyboardBuilder as AiogramBuilder
 from sqlalchemy import event
 
-from bot.app import App
+from bot.app import App, build_app, close_app, running
 from bot.inline_filters import _routers
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
-from bot.services.snapshots import Snapshots
+from bot.services.snapshots import Lookups, Snapshots
 from bot.ui.builder import InlineKeyboardBuilder
+from storage.db import create_engine, session_factory
 from storage.repo import AccountRepo
-from tests.conftest import DEMO_KEY, Person
+from tests.conftest import DEMO_KEY, Person, make_settings
 from tests.helpers import within
+from tests.test_backends import needs_postgres, pg_database  # noqa: F401 (a fixture)
 
 OTHER_KEY = "otherKEY9876543210zyxwvuZYXWVU"
 
@@ -189,3 +192,35 @@ def test_the_oldest_entry_makes_room() -> None:
     for key in (1, 2, 3):
         kept.put(key, key, kept.version(key))
     assert (kept.get(1), kept.get(2), kept.get(3)) == (None, 2, 3)
+
+
+def test_several_instances_keep_nothing() -> None:
+    lookups = Lookups.for_instances(several=True)
+    for kept in (lookups.users, lookups.accounts, lookups.menus):
+        kept.put(1, object(), kept.version(1))  # type: ignore[arg-type]
+        assert kept.get(1) is None
+
+
+@needs_postgres
+async def test_on_postgresql_a_key_removed_by_another_instance_is_not_used(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator, alice: Person,
+        pg_database: str) -> None:  # noqa: F811 (the fixture imported above)
+    """Several instances may share PostgreSQL: a key one of them removed must not pay on
+    another, so there the rows are read on every update."""
+    app = await build_app(make_settings(tmp_path, provider, tg, DATABASE_URL=pg_database),
+                          koala_timeout=3.0)
+    other = create_engine(pg_database)  # stands for another instance
+    try:
+        async with running(app, polling_timeout=1):
+            await alice.chat.send(f"/key {DEMO_KEY}")
+            await alice.chat.wait_for("100.00")
+            await learn_currency(app, alice.user.id)
+            await alice.chat.send("/balance")
+            await alice.chat.wait_for("Balance: 100.00")
+            async with session_factory(other)() as session:
+                assert await AccountRepo(session, app.keybox).remove(alice.user.id)
+            await alice.chat.send("/balance")
+            await alice.chat.wait_for("no KoalaSMS API key")
+    finally:
+        await other.dispose()
+        await close_app(app)

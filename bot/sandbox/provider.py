@@ -18,6 +18,7 @@ import contextlib
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
     "PROHIBITED_ANSWER",
     "ProviderSandbox",
     "SandboxActivation",
+    "SandboxCall",
     "SandboxSms",
 ]
 
@@ -185,6 +187,52 @@ class SandboxActivation:
 
 
 @dataclass
+class SandboxCall:
+    """One request on the endpoint as a person watching sees it (never the whole key)."""
+
+    action: str
+    key_hint: str
+    at: float  # sandbox clock
+    outcome: str = ""
+
+
+def mask_key(key: str) -> str:
+    """``demo…6789``: enough to tell keys apart, useless to anyone reading over a shoulder."""
+    if not key:
+        return "(none)"
+    if len(key) <= 8:
+        return "…" + key[-2:]
+    return f"{key[:4]}…{key[-4:]}"
+
+
+def _outcome(response: web.StreamResponse) -> str:
+    """``ok``, the provider's error word (``NO_NUMBERS``), or ``HTTP 500``/``not the API``."""
+    if response.status != 200:
+        return f"HTTP {response.status}"
+    body = response.text if isinstance(response, web.Response) else None
+    if body is None:
+        return "ok"
+    head = body.strip()[:60]
+    if head.startswith(("{", "[")):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "not the API"
+        if isinstance(data, dict) and data.get("status") == "error":
+            return str(data.get("message", "error"))
+        return "ok"
+    if not head or head.startswith(("<", "@")):
+        return "not the API"
+    word = head.split(":", 1)[0]
+    if word.isupper() and word.replace("_", "").isalnum() and word.startswith(
+            ("ACCESS", "STATUS")):
+        return "ok"
+    if word.replace("_", "").isalnum() and word.isupper():
+        return word
+    return head if len(head) < 40 else head[:39] + "…"
+
+
+@dataclass
 class _FaultRule:
     kind: str
     every: int
@@ -245,6 +293,9 @@ class ProviderSandbox:
         self._error_rules: list[tuple[_FaultRule, str]] = []  # see inject_error
         self.history_enabled = False  # see enable_history
         self._requests: list[tuple[str, dict[str, str]]] = []
+        # (when, action, api_key) per request: calls per key over a window (tests of several
+        # bot instances count getActiveActivations per account).
+        self.key_log: list[tuple[float, str, str]] = []
         self._fault_log: list[tuple[str, str]] = []
         self._canned: dict[str, str] = {}  # action -> raw body answered instead
         self._held: set[str] = set()  # actions whose requests wait for release()
@@ -257,6 +308,9 @@ class ProviderSandbox:
         self._stopping = asyncio.Event()
         self.base_url: str | None = None
         self._slow: list[tuple[_FaultRule, float, bool]] = []  # see delay_answers
+        # Every request served, for people watching (the playground's side panel).
+        self.call_log: list[SandboxCall] = []
+        self.call_listeners: list[Callable[[SandboxCall], None]] = []
 
     # ------------------------------------------------------------------ state
 
@@ -473,6 +527,15 @@ class ProviderSandbox:
 
     def calls(self, action: str) -> int:
         return sum(1 for a, _ in self._requests if a == action)
+
+    def calls_by_key(self, action: str, since: float = 0.0,
+                     until: float | None = None) -> dict[str, int]:
+        """How often each API key asked for `action` between two time.monotonic() times."""
+        counts: dict[str, int] = {}
+        for at, a, key in self.key_log:
+            if a == action and at >= since and (until is None or at < until):
+                counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def state(self) -> dict[str, object]:
         self._expire()
@@ -769,13 +832,31 @@ class ProviderSandbox:
         return web.Response(status=504, text="Gateway Timeout")
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        """Serve one request and record it in the call log (action, masked key, outcome)."""
+        call = SandboxCall(action="", key_hint="", at=self.now())
+        try:
+            response = await self._serve(request, call)
+        except BaseException:
+            call.outcome = "connection dropped"
+            raise
+        else:
+            call.outcome = _outcome(response)
+            return response
+        finally:
+            self.call_log.append(call)
+            for listener in list(self.call_listeners):
+                listener(call)
+
+    async def _serve(self, request: web.Request, call: SandboxCall) -> web.StreamResponse:
         params = dict(request.query)
         if request.method == "POST" and request.can_read_body:
             form = await request.post()
             params.update({k: v for k, v in form.items() if isinstance(v, str)})
         action = params.get("action", "")
+        call.action, call.key_hint = action, mask_key(params.get("api_key", ""))
         self._requests.append(
             (action, {k: v for k, v in params.items() if k not in ("api_key", "action")}))
+        self.key_log.append((time.monotonic(), action, params.get("api_key", "")))
         error = next((text for r, text in self._error_rules if r.fires(action)), None)
         if error is not None:
             return self._render(_err(error))

@@ -1033,6 +1033,11 @@ class TelegramEmulator(GroupEmulatorMixin):
     def pending_updates(self) -> list[JSON]:
         return [u.to_api() for u in self._updates]
 
+    async def wait_change(self, timeout: float) -> None:
+        """Return at the next change (a message, an edit, a request served, a callback
+        answered) or after `timeout` seconds: for watchers such as the playground page."""
+        await self._changed.wait(timeout)
+
     # -- internals shared with EmuChat -----------------------------------------
     def _bump(self) -> int:
         self._seq += 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from bot import prices
@@ -30,9 +31,15 @@ from bot.services.group_rules import GroupRulesService, Reservation, RuleRefusal
 from bot.services.groups import GroupService
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
+from storage.models import utcnow
 from storage.repo import INTENT_ADOPTED, AccountRepo, ActivationRepo, IntentRepo
+from storage.repos import CLAIM_DONE, BuyClaimRepo
 
 log = logging.getLogger(__name__)
+
+# A press's record still "held" this long after it was made belongs to an instance that
+# died mid-purchase: a new press may go ahead (the purchase intent says if one went out).
+CLAIM_STALE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +180,36 @@ class PurchaseService:
         while len(self._done) > 1000:
             self._done.popitem(last=False)
 
+    async def hold(self, chat_id: int, message_id: int, tap: str) -> Refusal | None:
+        """The press's idempotency record (chat, menu message, button data), unique in the
+        database: of two taps that reached two instances, one goes ahead (None), the other
+        is refused. `buy` (or `ready`, when it refuses) settles the record."""
+        async with self.db() as session:
+            before = await BuyClaimRepo(session).claim(
+                chat_id, message_id, tap, stale_before=utcnow() - CLAIM_STALE)
+        if before is None:
+            return None
+        return Refusal.DONE if before == CLAIM_DONE else Refusal.BUSY
+
+    async def _settle_hold(self, chat_id: int, message_id: int, *, bought: bool) -> None:
+        async with self.db() as session:
+            await BuyClaimRepo(session).settle(chat_id, message_id, bought=bought)
+
     async def ready(self, owner_id: int, chat_id: int, message_id: int,
-                    service: str) -> Ready | Refusal:
+                    service: str, *, tap: str | None = None) -> Ready | Refusal:
+        """May this press buy? With `tap` (the button's data) the press is recorded first
+        (see `hold`); a refusal here gives the record back."""
+        if tap is not None:
+            held = await self.hold(chat_id, message_id, tap)
+            if held is not None:
+                return held
+        found = await self._ready(owner_id, chat_id, message_id, service)
+        if tap is not None and not isinstance(found, Ready):
+            await self._settle_hold(chat_id, message_id, bought=False)
+        return found
+
+    async def _ready(self, owner_id: int, chat_id: int, message_id: int,
+                     service: str) -> Ready | Refusal:
         async with self.db() as session:
             # A purchase whose outcome is still being checked blocks this menu and this
             # service in the chat: a second one could charge twice (it survives restarts).
@@ -197,7 +232,20 @@ class PurchaseService:
                   service: str, country: int | None, max_price: float,
                   provider: int, thread_id: int | None = None) -> Bought | Failed:
         """Buy with the account of `owner_id` (a group's when negative: its rules are
-        checked, and room held, before any money moves)."""
+        checked, and room held, before any money moves). The press's record (`hold`)
+        goes once the outcome is written: from then on the purchase intent on the menu
+        refuses another press (adopted: "already bought"; open: "still checking"). It
+        stays only for a lost answer, which no intent stands for."""
+        outcome = await self._buy(owner_id, chat_id=chat_id, message_id=message_id,
+                                  buyer_id=buyer_id, service=service, country=country,
+                                  max_price=max_price, provider=provider, thread_id=thread_id)
+        lost = isinstance(outcome, Failed) and outcome.failure is Failure.LOST
+        await self._settle_hold(chat_id, message_id, bought=lost)
+        return outcome
+
+    async def _buy(self, owner_id: int, *, chat_id: int, message_id: int, buyer_id: int,
+                   service: str, country: int | None, max_price: float,
+                   provider: int, thread_id: int | None = None) -> Bought | Failed:
         async with self.db() as session:
             account = await AccountRepo(session, self.keybox).current(owner_id)
         if account is None:

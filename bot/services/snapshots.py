@@ -7,7 +7,9 @@ aiosqlite each statement is several hand-offs to its thread and back (cursor, ex
 fetch, close, commit). Measured with py-spy under `bench.latency`, that hand-off was the
 largest share of the bot's CPU per update.
 
-Correctness rests on every change being seen. The user's row and menu change only through
+Only when the bot runs as one instance (SQLite; `Lookups.for_instances`): with several,
+another instance's changes would not be seen. Correctness rests on every change being
+seen. The user's row and menu change only through
 services that forget the entry (SettingsService, MenuStore, AccountService.forget_menu).
 Accounts change in more places (keys set and removed, the currency learnt by the buying
 code, a group's migration, retired keys wiped by the poller), so besides the services'
@@ -48,7 +50,8 @@ class Snapshots(Generic[K, V]):
     """Values read from the database by key, each kept for `ttl` seconds."""
 
     def __init__(self, *, ttl: float = TTL, max_entries: int = MAX_ENTRIES,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, enabled: bool = True) -> None:
+        self.enabled = enabled  # off: every get misses, nothing is kept
         self.ttl = ttl
         self.max_entries = max_entries
         self.clock = clock
@@ -58,6 +61,8 @@ class Snapshots(Generic[K, V]):
         self.hits = self.misses = 0
 
     def get(self, key: K) -> V | None:
+        if not self.enabled:
+            return None
         entry = self._values.get(key)
         if entry is None or entry[0] < self.clock():
             self.misses += 1
@@ -70,7 +75,7 @@ class Snapshots(Generic[K, V]):
         return self._generation, self._versions.get(key, 0)
 
     def put(self, key: K, value: V, version: Version) -> None:
-        if self.version(key) != version:
+        if not self.enabled or self.version(key) != version:
             return  # changed while it was being read: the next reader reads again
         if key not in self._values and len(self._values) >= self.max_entries:
             del self._values[next(iter(self._values))]  # the oldest entry
@@ -119,6 +124,17 @@ class Lookups:
     users: Snapshots[int, UserInfo] = field(default_factory=Snapshots)
     accounts: Snapshots[int, KeptAccount] = field(default_factory=Snapshots)  # by owner id
     menus: Snapshots[int, MenuRow] = field(default_factory=Snapshots)  # by user id
+
+    @classmethod
+    def for_instances(cls, *, several: bool) -> Lookups:
+        """Kept only when this is the one instance (SQLite). Several instances (PostgreSQL)
+        answer one person's updates in turn, and a change made by one is not seen by the
+        others' memory: a removed key must never pay on another instance, so there every
+        update reads the rows, as before."""
+        if not several:
+            return cls()
+        return cls(Snapshots(enabled=False), Snapshots(enabled=False),
+                   Snapshots(enabled=False))
 
 
 _DIRTY = "koalabot.accounts_written"

@@ -8,6 +8,7 @@ from storage.repos.activations import (
     PollKey,
     Spending,
 )
+from storage.repos.claims import CLAIM_DONE, CLAIM_HELD, BuyClaimRepo
 from storage.repos.intents import (
     INTENT_ADOPTED,
     INTENT_AMBIGUOUS,
@@ -19,7 +20,9 @@ from storage.repos.intents import (
 from storage.repos.users import AccountRepo, UserRepo
 
 __all__ = [
-    "CHARGED_STATES", "INTENT_ADOPTED", "INTENT_AMBIGUOUS", "INTENT_NONE", "INTENT_OPEN",
-    "REFUNDED_STATES", "UNSETTLED_INTENTS", "AccountRepo", "ActivationRepo", "CodeRepo",
+    "CHARGED_STATES", "CLAIM_DONE", "CLAIM_HELD", "INTENT_ADOPTED", "INTENT_AMBIGUOUS",
+    "INTENT_NONE", "INTENT_OPEN",
+    "REFUNDED_STATES", "UNSETTLED_INTENTS", "AccountRepo", "ActivationRepo", "BuyClaimRepo",
+    "CodeRepo",
     "IntentRepo", "PollKey", "Spending", "UserRepo",
 ]
