@@ -1,6 +1,7 @@
 """What one update costs, counted rather than timed (the machine is shared).
 
-Runs the `bench.latency` scenario (50 users at once) in this process and counts:
+Runs bot and both emulators in this process (50 users set a key, then /start, /balance and
+/buy at once, `--rounds` times each) and counts:
 - CPU seconds of the process (`time.process_time`, bot and both emulators together),
 - parametrised pydantic models built (`Response[...]` rebuilt by aiogram's `check_response`
   when pydantic's weak-valued generic cache has lost it to the GC),
@@ -22,6 +23,8 @@ from typing import Any
 from pydantic._internal import _generics
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from bot.sandbox.playground import DEMO_KEY, world
 
 builds: Counter[str] = Counter()
 _original_set = _generics.set_cached_generic_type
@@ -61,9 +64,20 @@ def _gc_callback(phase: str, info: dict[str, int]) -> None:
     gc_max[gen] = max(gc_max.get(gen, 0.0), pause)
 
 
-async def measure(users: int, rounds: int, freeze: bool) -> None:
-    from bench.latency import measure as latency
+async def scenario(users: int, rounds: int) -> None:
+    async with world(poll_interval=2.0) as w:
+        chats = [w.tg.private_chat(w.tg.add_user(first_name=f"U{i}")) for i in range(users)]
+        for chat in chats:
+            await chat.send(f"/key {DEMO_KEY}")
+        await asyncio.gather(*(c.wait_for("100.00", timeout=60) for c in chats))
+        for command, expect in (("/start", "KoalaSMS"), ("/balance", "100.00"), ("/buy", "")):
+            for _ in range(rounds):
+                for chat in chats:
+                    await chat.send(command)
+                await asyncio.gather(*(c.wait_for(expect, timeout=60) for c in chats))
 
+
+async def measure(users: int, rounds: int, freeze: bool) -> None:
     if freeze:  # what `bot.app.run` does after build_app (the imports are the bulk of it)
         import bot.app  # noqa: F401
         from bot.gctune import settle_heap
@@ -72,7 +86,7 @@ async def measure(users: int, rounds: int, freeze: bool) -> None:
     gc.callbacks.append(_gc_callback)
     builds.clear()  # the TelegramMethod[...] classes built at import time are not the point
     cpu = time.process_time()
-    await latency(users, rounds)
+    await scenario(users, rounds)
     cpu = time.process_time() - cpu
     updates = 3 * users * rounds  # three commands, each round every user sends one
     print(f"updates={updates} CPU={cpu:.2f} s ({cpu / updates * 1000:.2f} ms per update, "

@@ -32,6 +32,7 @@ from bot.coordination import AccountLeases, Locks, instance_id, is_postgres, lea
 from bot.flood import RetryAfterMiddleware
 from bot.gctune import settle_heap
 from bot.health import HealthServer
+from bot.inline_filters import inline_pure_filters
 from bot.intents import INTENT_WINDOW
 from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET
@@ -51,6 +52,7 @@ from bot.services.history import HistoryService
 from bot.services.ops import OpsService
 from bot.services.purchase import PurchaseService
 from bot.services.settings import SettingsService
+from bot.services.snapshots import Lookups, watch_account_writes
 from bot.session import BotSession
 from bot.texts import load as load_texts
 from handlers import get_routers
@@ -148,9 +150,11 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
         poller=poller,
     )
     # Services, received by handlers by parameter name.
-    accounts = AccountService(db, keybox, koala)
+    # Rows every update reads, kept in memory when this is the only instance (snapshots.py).
+    accounts = AccountService(db, keybox, koala, Lookups.for_instances(several=shared))
+    watch_account_writes(engine, accounts.lookups.accounts)
     dp["accounts"] = accounts
-    dp["settings_service"] = SettingsService(db, catalog)
+    dp["settings_service"] = SettingsService(db, catalog, accounts.lookups)
     dp["history"] = HistoryService(db, catalog)
     dp["activations"] = ActivationService(db, manager)
     dp["groups"] = groups = GroupService(db, bot, accounts)  # admins, group keys, migration
@@ -164,13 +168,14 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     dp["ops"] = OpsService(db, metrics, frozenset(settings.ADMIN_IDS))  # for /stats
     dp.update.outer_middleware(UpdateMetrics(metrics))  # first: counts what context times
     # Buy area services (r1b), received by handlers by parameter name.
-    catalogue = CatalogueService(db, keybox, catalog, dp["prices"])
+    catalogue = CatalogueService(db, keybox, catalog, dp["prices"], accounts)
     dp["catalogue"] = catalogue
     dp["purchase"] = PurchaseService(db, keybox, koala, manager, catalogue,
                                      groups=groups, group_rules=group_rules)
     dp.update.outer_middleware(context)
     dp.callback_query.middleware(CallbackAnswers())
     dp.include_routers(*get_routers())
+    inline_pure_filters(dp)  # F... and State filters on the loop, not in a thread
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
               catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,
               context=context, metrics=metrics, instance=me, locks=locks)

@@ -13,14 +13,15 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
+from bot.inline_filters import Pure
 from handlers import buy_confirm, buy_countries, buy_purchase, buy_services
 
 
 def make_router() -> Router:
     router = Router(name="buy")
     # Private chats and groups (owner_id says whose key pays); not channels.
-    router.message.filter(F.chat.type != ChatType.CHANNEL)
-    router.callback_query.filter(F.message.chat.type != ChatType.CHANNEL)
+    router.message.filter(Pure(F.chat.type != ChatType.CHANNEL))
+    router.callback_query.filter(Pure(F.message.chat.type != ChatType.CHANNEL))
     # Presses are answered by the dispatcher's CallbackAnswers middleware, following the
     # EARLY/LATE/SELF flags set in buy_screens.
     # Services last: it takes free text as a service search.

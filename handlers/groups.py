@@ -25,12 +25,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import ChatMemberUpdated, InlineKeyboardMarkup, Message
 from aiogram.utils.deep_linking import create_start_link
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.money import money
 from bot.services.accounts import KeyOutcome
 from bot.services.groups import GroupService, LinkRefusal
 from bot.texts import Translator
+from bot.ui.builder import InlineKeyboardBuilder
 from handlers.screens import PROMPT_ID, delete_quietly, end_form, problem_text
 
 log = logging.getLogger(__name__)

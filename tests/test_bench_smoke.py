@@ -73,6 +73,24 @@ async def test_poll_tick_cost_per_key(http: bool, capsys: pytest.CaptureFixture[
     assert "5 keys, numbers 5 minutes old" in out
 
 
+def test_latency_menus_with_running_activations() -> None:
+    from bench import latency
+
+    lines = latency.main(["--users", "2", "--activations", "4", "--rounds", "1", "--runs", "1"])
+    row = last_row(lines)
+    assert row[:4] == ["2", "4", "6", "1"]  # users, activations, updates, runs
+    assert float(row[5]) > 0  # bot CPU ms per update
+
+
+async def test_update_cost_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import update_cost
+
+    await update_cost.measure(2, 1, freeze=False)  # freezing would hold this test process
+    out = capsys.readouterr().out
+    assert "updates=6 " in out
+    assert "SQL statements:" in out
+
+
 async def test_code_cost_counts_statements_per_code() -> None:
     from bench import code_cost
 

@@ -12,6 +12,7 @@ from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET, read_budget
 from bot.koala.errors import BadKey, Banned, KoalaError, ServiceUnavailableRegion, TransientError
 from bot.services.dto import Problem, ProviderProblem, UserInfo
+from bot.services.snapshots import KeptAccount, Lookups
 from storage.crypto import KeyBox, KeyDecryptError
 from storage.db import SessionFactory
 from storage.models import User
@@ -93,32 +94,70 @@ class KeySubmit:
 
 
 class AccountService:
-    def __init__(self, db: SessionFactory, keybox: KeyBox, koala: KoalaClient) -> None:
+    def __init__(self, db: SessionFactory, keybox: KeyBox, koala: KoalaClient,
+                 lookups: Lookups | None = None) -> None:
         self.db = db
         self.keybox = keybox
         self.koala = koala
+        self.lookups = lookups or Lookups()
 
     async def user(self, user_id: int, language_code: str | None = None) -> UserInfo:
-        """The person's row, made on their first update."""
+        """The person's row, made on their first update (read once, then kept: see
+        bot/services/snapshots.py)."""
+        users = self.lookups.users
+        found = users.get(user_id)
+        if found is not None:
+            return found
+        version = users.version(user_id)
         async with self.db() as session:
-            return user_info(await UserRepo(session).get_or_create(user_id, language_code))
+            info = user_info(await UserRepo(session).get_or_create(user_id, language_code))
+        users.put(user_id, info, version)
+        return info
+
+    async def current(self, owner_id: int) -> KeptAccount | None:
+        """The account in use for `owner_id` (kept: see bot/services/snapshots.py)."""
+        accounts = self.lookups.accounts
+        found = accounts.get(owner_id)
+        if found is not None:
+            return found
+        version = accounts.version(owner_id)
+        async with self.db() as session:
+            row = await AccountRepo(session, self.keybox).current(owner_id)
+        if row is None:
+            return None
+        account = KeptAccount(row.id, row.owner_id, row.key_encrypted, row.key_hint,
+                              row.currency)
+        accounts.put(owner_id, account, version)
+        return account
+
+    def usable_key(self, account: KeptAccount | None) -> str | None:
+        """The account's key; None when there is none, it was forgotten, or it no longer
+        decrypts (as AccountRepo.usable_key, for a kept account)."""
+        if account is None or not account.key_encrypted:
+            return None
+        try:
+            return self.keybox.decrypt(account.key_encrypted)
+        except KeyDecryptError:
+            log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account.id)
+            return None
+
+    def forget_account(self, owner_id: int) -> None:
+        """Its key changed, or the owner (a group) moved: read it afresh next time."""
+        self.lookups.accounts.forget(owner_id)
 
     async def key_hint(self, owner_id: int) -> str | None:
         """The mask of the key in use here; None when there is none."""
-        async with self.db() as session:
-            account = await AccountRepo(session, self.keybox).current(owner_id)
+        account = await self.current(owner_id)
         return None if account is None else account.key_hint
 
     async def balance(self, owner_id: int) -> Balance:
-        async with self.db() as session:
-            accounts = AccountRepo(session, self.keybox)
-            account = await accounts.current(owner_id)
-            if account is None:
-                return Balance(has_key=False)
-            try:
-                key = accounts.api_key(account)
-            except KeyDecryptError as exc:
-                return Balance(has_key=True, hint=account.key_hint, problem=problem_of(exc))
+        account = await self.current(owner_id)
+        if account is None:
+            return Balance(has_key=False)
+        try:
+            key = self.keybox.decrypt(account.key_encrypted)
+        except KeyDecryptError as exc:
+            return Balance(has_key=True, hint=account.key_hint, problem=problem_of(exc))
         try:
             amount = await self.koala.get_balance(key)
         except KoalaError as exc:
@@ -139,27 +178,42 @@ class AccountService:
             return KeySubmit(KeyOutcome.CANT_CHECK)
         except KoalaError as exc:
             return KeySubmit(KeyOutcome.PROBLEM, problem=problem_of(exc))
-        async with self.db() as session:
-            account = await AccountRepo(session, self.keybox).set_key(owner_id, key,
-                                                                      linked_by=linked_by)
+        self.forget_account(owner_id)
+        try:
+            async with self.db() as session:
+                account = await AccountRepo(session, self.keybox).set_key(
+                    owner_id, key, linked_by=linked_by)
+        finally:
+            self.forget_account(owner_id)
         log.info("user %s set an API key (%s)", linked_by, account.key_hint)
         return KeySubmit(KeyOutcome.SAVED, hint=account.key_hint, amount=amount)
 
     async def remove_key(self, owner_id: int, *, by: int) -> bool:
         """False when there was no key to remove."""
-        async with self.db() as session:
-            removed = await AccountRepo(session, self.keybox).remove(owner_id)
+        self.forget_account(owner_id)
+        try:
+            async with self.db() as session:
+                removed = await AccountRepo(session, self.keybox).remove(owner_id)
+        finally:
+            self.forget_account(owner_id)
         if removed:
             log.info("user %s removed their API key", by)
         return removed
 
     async def forget_menu(self, user_id: int) -> int | None:
         """Forget the person's open buy menu; the message it was in, or None if none was."""
-        async with self.db() as session:
-            users = UserRepo(session)
-            user = await users.get(user_id)
-            if user is None or user.menu_message_id is None:
-                return None
-            message_id = user.menu_message_id
-            await users.set_menu(user, None, None)
+        menus, users_cache = self.lookups.menus, self.lookups.users
+        menus.forget(user_id)
+        users_cache.forget(user_id)  # UserInfo carries menu_message_id
+        try:
+            async with self.db() as session:
+                users = UserRepo(session)
+                user = await users.get(user_id)
+                if user is None or user.menu_message_id is None:
+                    return None
+                message_id = user.menu_message_id
+                await users.set_menu(user, None, None)
+        finally:
+            menus.forget(user_id)
+            users_cache.forget(user_id)
         return message_id

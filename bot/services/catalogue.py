@@ -5,7 +5,6 @@ suppliers). Returns plain data; the buy handlers turn it into screens."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from bot import prices
@@ -13,9 +12,13 @@ from bot.catalog import Catalog
 from bot.koala import BadKey, BadService, KoalaError, ProviderOffer, TransientError
 from bot.koala import CountryOffer as CountryOffer  # handlers get it from here
 from bot.prices import PriceCache
+from bot.services.accounts import AccountService
 from bot.services.dto import ServiceEntry, ServiceMark
+from bot.services.snapshots import Lookups
+from bot.services.snapshots import MenuRow as MenuRow  # handlers get it from here
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
+from storage.models import User
 from storage.repo import AccountRepo, ActivationRepo, UserRepo
 
 
@@ -96,14 +99,19 @@ class Alternatives:
 
 class CatalogueService:
     def __init__(self, db: SessionFactory, keybox: KeyBox, catalog: Catalog,
-                 prices: PriceCache) -> None:
+                 prices: PriceCache, accounts: AccountService | None = None) -> None:
         self.db = db
         self.keybox = keybox
         self.catalog = catalog
         self.prices = prices
-        self.menus = MenuStore(db)
+        self.accounts = accounts
+        self.menus = MenuStore(db, accounts.lookups if accounts is not None else None)
 
     async def paying_key(self, owner_id: int) -> PayingKey:
+        if self.accounts is not None:  # the kept copy (bot/services/snapshots.py)
+            kept = await self.accounts.current(owner_id)
+            return PayingKey(self.accounts.usable_key(kept), kept is not None,
+                             kept.currency if kept is not None else None)
         async with self.db() as session:
             accounts = AccountRepo(session, self.keybox)
             account = await accounts.current(owner_id)
@@ -228,33 +236,45 @@ class CatalogueService:
 # --- the open buy menu -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MenuRow:
-    """The buy menu remembered for a private chat (whose id is the user's)."""
-
-    message_id: int | None
-    kind: str | None
-    at: datetime | None
-
-
 class MenuStore:
     """Kept on the user's row, not in the FSM: with memory storage a restart forgets the
-    FSM, and a country typed into a country menu must still filter its countries."""
+    FSM, and a country typed into a country menu must still filter its countries. Read
+    once and kept (bot/services/snapshots.py): every change goes through `set` or
+    AccountService.forget_menu."""
 
-    def __init__(self, db: SessionFactory) -> None:
+    def __init__(self, db: SessionFactory, lookups: Lookups | None = None) -> None:
         self.db = db
+        self.lookups = lookups or Lookups()
 
     async def get(self, user_id: int) -> MenuRow:
+        rows = self.lookups.menus
+        found = rows.get(user_id)
+        if found is not None:
+            return found
+        version = rows.version(user_id)
         async with self.db() as session:
             user = await UserRepo(session).get(user_id)
-        if user is None:
-            return MenuRow(None, None, None)
-        return MenuRow(user.menu_message_id, user.menu_kind, user.menu_at)
+        row = (MenuRow(None, None, None) if user is None
+               else MenuRow(user.menu_message_id, user.menu_kind, user.menu_at))
+        if user is not None:
+            rows.put(user_id, row, version)
+        return row
 
     async def set(self, user_id: int, message_id: int | None, kind: str | None) -> None:
         """Remember the open menu (None: there is none)."""
-        async with self.db() as session:
-            users = UserRepo(session)
-            user = await users.get(user_id)
-            if user is not None:
-                await users.set_menu(user, message_id, kind)
+        rows, users_cache = self.lookups.menus, self.lookups.users
+        rows.forget(user_id)
+        users_cache.forget(user_id)  # UserInfo carries menu_message_id
+        try:
+            async with self.db() as session:
+                # Only the row's id is needed: no read first (an UPDATE of a row that is
+                # not there changes nothing, as before).
+                row = User(id=user_id)
+                await UserRepo(session).set_menu(row, message_id, kind)
+        finally:
+            rows.forget(user_id)
+            users_cache.forget(user_id)
+        # What was just written is what the next get would read (no await in between, so
+        # no other change can come first).
+        rows.put(user_id, MenuRow(row.menu_message_id, row.menu_kind, row.menu_at),
+                 rows.version(user_id))

@@ -167,8 +167,14 @@ class GroupService:
         """A basic group became a supergroup: everything of `old` now belongs to `new`."""
         self.forget(old)
         self._moved[old] = new
-        async with self.db() as session:
-            moved = await move_group(session, old, new)
+        for chat in (old, new):  # the account moves with the chat
+            self.accounts.forget_account(chat)
+        try:
+            async with self.db() as session:
+                moved = await move_group(session, old, new)
+        finally:
+            for chat in (old, new):
+                self.accounts.forget_account(chat)
         if moved:
             log.info("chat %s migrated to %s: %s rows moved", old, new, moved)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.catalog import Catalog
 from bot.services.accounts import user_info
 from bot.services.dto import UserInfo
+from bot.services.snapshots import Lookups
 from bot.texts import LANGUAGES
 from storage.db import SessionFactory
 from storage.repo import UserRepo
@@ -39,9 +40,11 @@ class SettingsView:
 
 
 class SettingsService:
-    def __init__(self, db: SessionFactory, catalog: Catalog) -> None:
+    def __init__(self, db: SessionFactory, catalog: Catalog,
+                 lookups: Lookups | None = None) -> None:
         self.db = db
         self.catalog = catalog
+        self.lookups = lookups or Lookups()  # the user's kept row, forgotten on a change
 
     async def view(self, user_id: int) -> SettingsView:
         async with self.db() as session:
@@ -75,12 +78,17 @@ class SettingsService:
         return True
 
     async def _update(self, user_id: int, **changes: object) -> None:
-        async with self.db() as session:
-            users = UserRepo(session)
-            user = await users.get_or_create(user_id)
-            for name, value in changes.items():
-                setattr(user, name, value)
-            await users.save(user)
+        kept = self.lookups.users
+        kept.forget(user_id)
+        try:
+            async with self.db() as session:
+                users = UserRepo(session)
+                user = await users.get_or_create(user_id)
+                for name, value in changes.items():
+                    setattr(user, name, value)
+                await users.save(user)
+        finally:
+            kept.forget(user_id)  # also what readers during the write would put back
 
     async def remove_favourite(self, user_id: int, service: str) -> bool:
         async with self.db() as session:

@@ -7,12 +7,12 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.limits import MESSAGE_LIMIT, fit_html
 from bot.money import money
 from bot.services.group_rules import GroupRules, GroupStats, RuleRefusal
 from bot.texts import Translator
+from bot.ui.builder import InlineKeyboardBuilder
 
 DAILY_PRESETS = (50, 100, 200, 500, 1000, 5000)
 RUNNING_PRESETS = (1, 2, 3, 5, 10)

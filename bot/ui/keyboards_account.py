@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.catalog import Catalog
 from bot.texts import Translator
+from bot.ui.builder import InlineKeyboardBuilder
 from bot.ui.callbacks import (
     HistoryAction,
     HistoryCb,

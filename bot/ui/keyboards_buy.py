@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.catalog import Catalog
 from bot.koala import CountryOffer, ProviderOffer
 from bot.money import amount_text, money
 from bot.services.dto import ServiceEntry, ServiceMark
 from bot.texts import Raw, Translator
+from bot.ui.builder import InlineKeyboardBuilder
 from bot.ui.callbacks import (
     BuyAction,
     BuyCb,

@@ -1,0 +1,226 @@
+"""What each update reads is kept between updates, and a change is seen at once.
+
+The user's row, the account that pays and the open menu are read once and kept
+(bot/services/snapshots.py); these stories change each of them through the real bot and
+check that the very next answer shows the change. Statement counts are counts, not times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.keyboard import InlineKeyboardBuilder as AiogramBuilder
+from sqlalchemy import event
+
+from bot.app import App, build_app, close_app, running
+from bot.inline_filters import _routers
+from bot.sandbox.provider import ProviderSandbox
+from bot.sandbox.telegram import TelegramEmulator
+from bot.services.snapshots import Lookups, Snapshots
+from bot.ui.builder import InlineKeyboardBuilder
+from storage.db import create_engine, session_factory
+from storage.repo import AccountRepo
+from tests.conftest import DEMO_KEY, Person, make_settings
+from tests.helpers import within
+from tests.test_backends import needs_postgres, pg_database  # noqa: F401 (a fixture)
+
+OTHER_KEY = "otherKEY9876543210zyxwvuZYXWVU"
+
+
+@contextmanager
+def statements(app: App) -> Iterator[list[str]]:
+    """SQL statements the bot runs inside the block."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", count)
+
+
+def reads_of(table: str, seen: list[str]) -> int:
+    return sum(1 for s in seen if s.lstrip().startswith("SELECT") and f"FROM {table}" in s)
+
+
+async def learn_currency(app: App, owner_id: int) -> None:
+    """A purchase has named the account's currency (the buying code writes it)."""
+    async with app.db() as session:
+        repo = AccountRepo(session, app.keybox)
+        account = await repo.current(owner_id)
+        assert account is not None
+        assert account.id is not None
+        await repo.learn_currency(account.id, 643)
+
+
+async def test_a_second_balance_reads_neither_the_user_nor_the_account(
+        app: App, alice_with_key: Person) -> None:
+    chat = alice_with_key.chat
+    await learn_currency(app, alice_with_key.user.id)
+    await chat.send("/balance")
+    await chat.wait_for("Balance: 100.00")
+    with statements(app) as seen:
+        await chat.send("/balance")
+        await chat.wait_for("Balance: 100.00")
+    assert reads_of("users", seen) == 0
+    assert reads_of("accounts", seen) == 0
+
+
+async def test_a_currency_learnt_elsewhere_shows_in_the_next_balance(
+        app: App, alice_with_key: Person) -> None:
+    """The buying code learns an account's currency by itself, not through the service
+    that keeps accounts: the write to `accounts` is seen all the same."""
+    chat = alice_with_key.chat
+    await chat.send("/balance")
+    reply = await chat.wait_for("Balance: 100.00")  # kept, currency not known yet
+    assert "₽" not in reply.text
+    await learn_currency(app, alice_with_key.user.id)
+    await chat.send("/balance")
+    await chat.wait_for("Balance: 100.00 ₽")
+
+
+async def test_a_new_language_answers_the_very_next_message(app: App, alice: Person) -> None:
+    chat = alice.chat
+    await chat.send("/help")
+    await chat.wait_for("/buy")  # the user's row is now kept, in English
+    await chat.send("/settings")
+    await chat.wait_for("Settings")
+    await chat.press("Language")
+    await chat.wait_for("Choose the language")
+    await chat.press("Русский")
+    await chat.wait_for("Настройки")
+    await chat.send("/settings")
+    menu = await chat.wait_for("Настройки")
+    assert "Язык: Русский" in menu.text
+
+
+async def test_a_replaced_key_shows_in_the_next_balance(
+        app: App, alice_with_key: Person, provider: ProviderSandbox) -> None:
+    chat = alice_with_key.chat
+    provider.add_account(OTHER_KEY, balance=50.0)
+    await learn_currency(app, alice_with_key.user.id)
+    await chat.send("/balance")
+    await chat.wait_for("Balance: 100.00")  # the account is now kept
+    await chat.send(f"/key {OTHER_KEY}")
+    await chat.wait_for("Balance: 50.00")
+    await chat.send("/balance")
+    reply = await chat.wait_for("Balance: 50.00")
+    assert "oth…WVU" in reply.text
+
+
+async def test_a_removed_key_is_gone_from_the_next_balance(
+        app: App, alice_with_key: Person) -> None:
+    chat = alice_with_key.chat
+    await learn_currency(app, alice_with_key.user.id)
+    await chat.send("/balance")
+    await chat.wait_for("Balance: 100.00")
+    await chat.send("/key")
+    await chat.wait_for("Your API key")
+    await chat.press("Remove")
+    await chat.wait_for("Remove the key")
+    await chat.press("Yes, remove")
+    await chat.wait_for("Key removed")
+    await chat.send("/balance")
+    await chat.wait_for("no KoalaSMS API key")
+    await chat.send("/buy")
+    await chat.wait_for("API key")  # asked for a key, not shown a menu paid by the old one
+
+
+async def test_many_people_at_once_leave_no_connection_checked_out(
+        app: App, tg: TelegramEmulator) -> None:
+    """Every session gives its connection back (a leak would exhaust the pool)."""
+    people = [tg.private_chat(tg.add_user(first_name=f"P{i}")) for i in range(30)]
+    for chat in people:
+        await chat.send(f"/key {DEMO_KEY}")
+    await asyncio.gather(*(c.wait_for("100.00", timeout=60) for c in people))
+    for chat in people:
+        await chat.send("/buy")
+    await asyncio.gather(*(c.wait_for("", timeout=60) for c in people))
+    # The answers' bookkeeping and poll ticks hold connections for a moment; a leaked
+    # session would hold one for good.
+    pool: Any = app.engine.pool
+    for _ in range(int(within(app) / 0.05)):
+        if pool.checkedout() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert pool.checkedout() == 0
+
+
+async def test_no_filter_is_left_to_a_thread(app: App) -> None:
+    """aiogram runs a sync filter through asyncio.to_thread; ours all run on the loop."""
+    sync = [(router.name, f.callback) for router in _routers(app.dp)
+            for observer in router.observers.values() for handler in observer.handlers
+            for f in [handler, *(handler.filters or [])] if not f.awaitable]
+    assert sync == []
+
+
+def test_keyboards_export_as_aiogram_does_without_sharing_rows() -> None:
+    ours, theirs = InlineKeyboardBuilder(), AiogramBuilder()
+    for builder in (ours, theirs):
+        for i in range(5):
+            builder.button(text=f"b{i}", callback_data=f"d{i}")
+        builder.adjust(2)
+    assert ours.as_markup() == theirs.as_markup()
+    markup = ours.as_markup()
+    ours.add(InlineKeyboardButton(text="later", callback_data="x"))
+    assert markup == theirs.as_markup()  # a markup taken earlier does not change
+
+
+def test_a_reader_that_started_before_a_change_does_not_put_the_old_row_back() -> None:
+    now = [0.0]
+    kept: Snapshots[int, str] = Snapshots(ttl=10, clock=lambda: now[0])
+    version = kept.version(1)  # a reader starts
+    kept.forget(1)  # a writer changes the row meanwhile
+    kept.put(1, "old", version)
+    assert kept.get(1) is None
+    kept.put(1, "new", kept.version(1))
+    assert kept.get(1) == "new"
+    now[0] = 11.0
+    assert kept.get(1) is None  # past its ttl
+
+
+def test_the_oldest_entry_makes_room() -> None:
+    kept: Snapshots[int, int] = Snapshots(max_entries=2)
+    for key in (1, 2, 3):
+        kept.put(key, key, kept.version(key))
+    assert (kept.get(1), kept.get(2), kept.get(3)) == (None, 2, 3)
+
+
+def test_several_instances_keep_nothing() -> None:
+    lookups = Lookups.for_instances(several=True)
+    for kept in (lookups.users, lookups.accounts, lookups.menus):
+        kept.put(1, object(), kept.version(1))  # type: ignore[arg-type]
+        assert kept.get(1) is None
+
+
+@needs_postgres
+async def test_on_postgresql_a_key_removed_by_another_instance_is_not_used(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator, alice: Person,
+        pg_database: str) -> None:  # noqa: F811 (the fixture imported above)
+    """Several instances may share PostgreSQL: a key one of them removed must not pay on
+    another, so there the rows are read on every update."""
+    app = await build_app(make_settings(tmp_path, provider, tg, DATABASE_URL=pg_database),
+                          koala_timeout=3.0)
+    other = create_engine(pg_database)  # stands for another instance
+    try:
+        async with running(app, polling_timeout=1):
+            await alice.chat.send(f"/key {DEMO_KEY}")
+            await alice.chat.wait_for("100.00")
+            await learn_currency(app, alice.user.id)
+            await alice.chat.send("/balance")
+            await alice.chat.wait_for("Balance: 100.00")
+            async with session_factory(other)() as session:
+                assert await AccountRepo(session, app.keybox).remove(alice.user.id)
+            await alice.chat.send("/balance")
+            await alice.chat.wait_for("no KoalaSMS API key")
+    finally:
+        await other.dispose()
+        await close_app(app)
