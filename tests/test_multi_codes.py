@@ -130,3 +130,37 @@ async def test_two_instances_completing_one_activation_call_the_provider_once(
     finally:
         await koala.close()
         await locks.close()
+
+
+async def test_a_code_another_instance_just_sent_is_not_sent_again(
+        pg_app: App, alice: Person, provider: ProviderSandbox,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage.repos.sends import CodeSendRepo
+
+    await set_key(pg_app, alice)
+    a = await buy(pg_app, alice)
+    assert a.id is not None
+    real_begun = CodeSendRepo.begun
+    raced: list[int] = []
+
+    async def begun_after_the_other_finished(self: CodeSendRepo, code_id: int) -> CodeSend | None:
+        # Between this sender's first look and its own row, the other instance sent the
+        # code, marked it delivered and removed its row.
+        if not raced:
+            raced.append(code_id)
+            async with pg_app.engine.begin() as conn:
+                await conn.execute(text("UPDATE codes SET delivered = true WHERE id = :i"),
+                                   {"i": code_id})
+        return await real_begun(self, code_id)
+
+    monkeypatch.setattr(CodeSendRepo, "begun", begun_after_the_other_finished)
+    provider.deliver_sms(a.provider_id, "8888")
+
+    async def seen() -> bool:
+        return bool(raced)
+
+    await until(seen, "the send to begin")
+    await alice.chat.wait_idle(quiet=1.5)
+    assert code_messages(alice.chat, "8888") == []  # the other instance's message is the one
+    async with pg_app.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM code_sends"))).scalar() == 0

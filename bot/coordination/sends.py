@@ -14,7 +14,8 @@ already delivered does nothing; one that finds a row does not send: either the i
 that wrote it died mid-send, or another instance is sending it right now (its pending
 round found the code while this one had it queued); the code is marked delivered without
 a message and its card edited, so it shows in the chat whichever it was. Two senders
-starting at the same instant are told apart by the row's primary key.
+starting at the same instant are told apart by the row's primary key, and one whose first
+look came just before another's send ended looks again once its own row is in.
 
 Used with several instances (PostgreSQL); one process on SQLite keeps the plain outbox.
 """
@@ -71,6 +72,15 @@ class OnceOutbox(Outbox):
             self._done.add(code.id)
             self.cards.refresh_later(rec.activation)
             return
+        # The first read may predate another sender's finish: it marks the code delivered
+        # before removing its row, so with our row in, a fresh read tells the truth.
+        async with self.db() as session:
+            again = await session.get(Code, code.id, populate_existing=True)
+            if again is None or again.delivered:
+                await CodeSendRepo(session).end(code.id)
+                self._in_flight.discard(code.id)
+                self._done.add(code.id)
+                return
         try:
             await super()._send(rec, target, text, full_sms)
         finally:
