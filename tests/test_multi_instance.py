@@ -55,7 +55,9 @@ WEBHOOK_SECRET = "multi-instance-webhook-secret"
 KEYS = [f"multiKEY{i:02d}abcdefghijklmnopqrst" for i in range(10)]
 PER_KEY = 5
 
-pytestmark = [needs_postgres, needs_redis]
+# Two real processes on a 2-core machine beside the rest of the suite: their own waits
+# (up to 120 s each) bound them, not the suite-wide 120 s.
+pytestmark = [needs_postgres, needs_redis, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
