@@ -1,4 +1,6 @@
-FROM python:3.11-slim
+# BASE_IMAGE: any Python 3.11+ image with pip (a registry mirror's copy, say).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app

@@ -164,3 +164,40 @@ async def test_a_code_another_instance_just_sent_is_not_sent_again(
     assert code_messages(alice.chat, "8888") == []  # the other instance's message is the one
     async with pg_app.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM code_sends"))).scalar() == 0
+
+
+async def test_a_code_a_live_instance_is_sending_is_left_to_it(
+        pg_app: App, alice: Person) -> None:
+    await set_key(pg_app, alice)
+    a = await buy(pg_app, alice)
+    assert a.id is not None
+    other = "other:2:a11ve0"
+    async with pg_app.engine.begin() as conn:  # another instance, alive, sending it now
+        await conn.execute(text(
+            "INSERT INTO leases (name, holder, expires_at) VALUES (:n, :h, "
+            "clock_timestamp() + interval '1 hour')"), {"n": f"instance:{other}", "h": other})
+    async with pg_app.db() as session:
+        code = Code(activation_id=a.id, seq=1, code="4444")
+        session.add(code)
+        await session.flush()
+        assert code.id is not None
+        session.add(CodeSend(code_id=code.id, holder=other))
+        await session.commit()
+        code_id = code.id
+
+    async def delivered() -> bool:
+        async with pg_app.db() as session:
+            found = await session.get(Code, code_id, populate_existing=True)
+            return found is not None and found.delivered
+
+    await asyncio.sleep(3.0)  # several pending rounds (not a timed assertion)
+    assert not await delivered()  # not marked on the other's behalf
+    assert code_messages(alice.chat, "4444") == []
+    # That send fails (its row goes, the code is still undelivered): this instance sends it.
+    async with pg_app.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM code_sends WHERE code_id = :i"), {"i": code_id})
+    await until(delivered, "the code sent once its other sender gave up")
+    await alice.chat.wait_for(lambda m: m.text.startswith("🔑") and "4444" in m.text,
+                              timeout=30)
+    await alice.chat.wait_idle(quiet=1.0)
+    assert len(code_messages(alice.chat, "4444")) == 1

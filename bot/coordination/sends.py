@@ -10,12 +10,13 @@ edited to show the code, so the code is in the chat either way.
 
 How: a `code_sends` row is written right before the send (in the chat's sender, after
 its pace) and removed after it, whatever the send did. A sender that finds the code
-already delivered does nothing; one that finds a row does not send: either the instance
-that wrote it died mid-send, or another instance is sending it right now (its pending
-round found the code while this one had it queued); the code is marked delivered without
-a message and its card edited, so it shows in the chat whichever it was. Two senders
-starting at the same instant are told apart by the row's primary key, and one whose first
-look came just before another's send ended looks again once its own row is in.
+already delivered does nothing. One that finds a row asks whether its writer still beats
+(its `instance:` heartbeat lease): if so, that instance is sending it right now (both
+found it pending) and this one leaves it alone; if not, the writer died mid-send, and
+the code is marked delivered without a message and its card edited, so it shows in the
+chat either way. Two senders starting at the same instant are told apart by the row's
+primary key, and one whose first look came just before another's send ended looks again
+once its own row is in (only a sender marks a code delivered while its writer lives).
 
 Used with several instances (PostgreSQL); one process on SQLite keeps the plain outbox.
 """
@@ -26,11 +27,13 @@ import logging
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.coordination.identity import instance_id
 from bot.outbox import Outbox, Recorded
 from storage.models import Code
 from storage.repo import CodeRepo
+from storage.repos.leases import INSTANCE, LeaseRepo
 from storage.repos.sends import CodeSendRepo
 
 log = logging.getLogger(__name__)
@@ -45,29 +48,40 @@ class OnceOutbox(Outbox):
                     full_sms: str | None) -> None:
         code = rec.code
         assert code.id is not None
-        began = False
+        began, busy = False, None
         async with self.db() as session:
             fresh = await session.get(Code, code.id)
             if fresh is None or fresh.delivered:
                 self._in_flight.discard(code.id)
                 self._done.add(code.id)
                 return
-            cut_short = await CodeSendRepo(session).begun(code.id)
-            if cut_short is None:
+            sends = CodeSendRepo(session)
+            cut_short = await sends.begun(code.id)
+            if cut_short is not None and await self._alive(session, cut_short.holder):
+                busy = cut_short.holder  # a live instance is sending it right now
+                cut_short = None
+            elif cut_short is None:
                 try:
-                    await CodeSendRepo(session).begin(code.id, self.me)
+                    await sends.begin(code.id, self.me)
                     began = True
                 except IntegrityError:  # another instance began this very moment
                     await session.rollback()
+                    busy = "just now"
+        if busy is not None:
+            # Its sender marks it delivered; if that send fails, the next pending round
+            # finds the code again. Marking it here could leave the chat without it.
+            log.info("code of activation %s: being sent by another instance (%s)",
+                     rec.activation.id, busy)
+            self._in_flight.discard(code.id)
+            return
         if not began:
-            log.warning("code of activation %s: another send of it began (%s); not sent "
-                        "again (the card shows it)", rec.activation.id,
-                        cut_short.holder if cut_short is not None else "just now")
+            assert cut_short is not None
+            log.warning("code of activation %s: a send of it by %s was cut short; not sent "
+                        "again (the card shows it)", rec.activation.id, cut_short.holder)
             async with self.db() as session:
                 await CodeRepo(session).mark_delivered(code, None)
-            if cut_short is not None:
-                async with self.db() as session:
-                    await CodeSendRepo(session).end(code.id)  # its sender is gone
+            async with self.db() as session:
+                await CodeSendRepo(session).end(code.id)  # its sender is gone
             self._in_flight.discard(code.id)
             self._done.add(code.id)
             self.cards.refresh_later(rec.activation)
@@ -86,3 +100,10 @@ class OnceOutbox(Outbox):
         finally:
             async with self.db() as session:
                 await CodeSendRepo(session).end(code.id)
+
+    async def _alive(self, session: AsyncSession, holder: str) -> bool:
+        """Whether the instance that began a send still beats (its heartbeat lease)."""
+        if holder == self.me:
+            return True
+        leases = LeaseRepo(await session.connection())
+        return await leases.holder(INSTANCE + holder) is not None
