@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 # provider answers again a code must show up within ~15 s (this, a tick, one request),
 # and one request per account every 10 s is still polite.
 MAX_BACKOFF = 10.0
-BAD_KEY_PAUSE = 600.0  # a key rejected twice (list, then balance) is not polled before this
+BAD_KEY_PAUSE = 600.0
+# A request still unanswered after this long gives its shared request slot back (see
+# AccountPolling._request). Answers on a healthy provider take tens of milliseconds.
+SLOW_AFTER = 1.0  # a key rejected twice (list, then balance) is not polled before this
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class _Backoff:
     failures: int = 0
     next_try: float = 0.0  # Poller.monotonic time
     reported: bool = False  # a long pause was logged once, not every tick
+    slow: bool = False  # a request outlived SLOW_AFTER: suspect slots until it answers
 
 
 
@@ -53,6 +57,7 @@ class AccountPolling:
     interval: float
     monotonic: Callable[[], float]
     _request_slots: asyncio.Semaphore
+    slow_after: float = SLOW_AFTER
     _suspect_slots: asyncio.Semaphore
     _backoff: dict[int, _Backoff]
     leases: AccountLeases | None
@@ -71,16 +76,32 @@ class AccountPolling:
         raise NotImplementedError  # the Poller acts on the answers
 
     async def _request(self, call: Callable[[], Awaitable[Any]], account_id: int) -> Any:
-        """One provider request, bounded by its budget from when it is sent: time spent
-        waiting for one of the request slots (behind a hanging key's requests) is not
-        counted against it. An account whose last round failed (a hanging key, say) asks
-        through slots of its own, so eight hanging keys cannot hold every request slot
-        and make the healthy accounts wait for them."""
+        """One provider request, bounded by its budget from when it is sent.
+
+        The shared request slots bound how many requests are *starting* at once, not how
+        long one may take: a request still out after SLOW_AFTER gives its shared slot back
+        and marks its account slow, so a key that hangs holds a shared slot for a moment,
+        never for its whole time-out (eight hanging keys once held all eight slots for
+        10 s, and every other account's poll waited behind them). An account that is
+        slow, or whose last round failed, asks through the suspect slots, held for the
+        whole request: the slow keys wait for one another, never the healthy ones."""
         state = self._backoff.get(account_id)
-        slots = self._suspect_slots if state is not None and state.failures else \
-            self._request_slots
-        async with slots:
-            return await asyncio.wait_for(call(), timeout=self._request_budget())
+        if state is not None and (state.failures or state.slow):
+            async with self._suspect_slots:
+                return await asyncio.wait_for(call(), timeout=self._request_budget())
+        await self._request_slots.acquire()
+        # The budget starts when the request is sent, not while it waited for a slot.
+        sent = asyncio.ensure_future(asyncio.wait_for(call(), self._request_budget()))
+        try:
+            try:
+                done, _ = await asyncio.wait({sent}, timeout=self.slow_after)
+            finally:
+                self._request_slots.release()
+            if not done:
+                self._backoff.setdefault(account_id, _Backoff()).slow = True
+            return await sent
+        finally:
+            sent.cancel()  # nothing once it answered; ends the request if we are cancelled
 
     def _failed(self, account_id: int, *, pause: float | None = None,
                 since: float | None = None) -> _Backoff:
@@ -98,8 +119,8 @@ class AccountPolling:
     def account_pause(self, account_id: int) -> AccountPause | None:
         """The account's current pause, or None when it is polled every tick."""
         state = self._backoff.get(account_id)
-        if state is None:
-            return None
+        if state is None or not state.failures:
+            return None  # not paused (perhaps slow: see _request)
         return AccountPause(state.failures, max(0.0, state.next_try - self.monotonic()))
 
     def _succeeded(self, account_id: int) -> None:

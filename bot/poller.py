@@ -177,6 +177,7 @@ class Poller(AccountPolling):
             self._tick_task = None
 
     async def _tick(self) -> None:
+        tick_started = time.monotonic()
         self.ticks += 1
         now = self.monotonic()
         if self._pending_task is None or self._pending_task.done():
@@ -221,7 +222,10 @@ class Poller(AccountPolling):
         if started:
             # Wait a little so a quick round ends inside its tick; what is slower goes on
             # in the background and its account is skipped until it is done.
-            await asyncio.wait(started, timeout=max(self.interval * 0.9, 0.1))
+            # Counted from the tick's start: a tick that outlived the interval would make
+            # the scheduler skip the next one, and everybody's poll would wait for it.
+            left = tick_started + self.interval * 0.9 - time.monotonic()
+            await asyncio.wait(started, timeout=max(left, 0.1))
 
     def _poll_due(self, account_id: int, acts: list[Activation]) -> bool:
         """Whether the account is asked this tick (the adaptive interval, see FAST_FOR)."""

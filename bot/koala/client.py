@@ -36,6 +36,7 @@ STATUS_CANCEL = 8
 # together get this long, then the screen says the provider is not answering and offers
 # to try again. Background reads (the poller) keep the client's full retries.
 SCREEN_BUDGET = 9.0
+CONNECTIONS = 512  # per session; see _new_session
 _read_budget: ContextVar[float | None] = ContextVar("koala_read_budget", default=None)
 
 
@@ -91,7 +92,11 @@ class KoalaClient:
     def _new_session(self) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
             timeout=self._timeout,
-            connector=aiohttp.TCPConnector(limit=50, ttl_dns_cache=300),
+            # The poller's request slots bound requests as they start, and a request that
+            # hangs gives its slot back (bot/poll_accounts.py): hanging ones may then
+            # outnumber the slots, and a small pool here would make healthy requests
+            # queue for a connection behind them. This only caps sockets.
+            connector=aiohttp.TCPConnector(limit=CONNECTIONS, ttl_dns_cache=300),
             headers={"User-Agent": "koalabot/0.1"},
         )
 
