@@ -57,15 +57,7 @@ class CardPublisher:
         async with self.db() as session:
             t, user = await self.context(UserRepo(session), a)
             codes = await CodeRepo(session).for_activation(a.id)
-        buyer = None if a.chat_id > 0 else await self._buyer_name(a)
-        now = self.clock()
-        text = cards.card_text(a, codes, t, self.catalog, now, cards.chosen_tz(user),
-                               buyer=buyer)
-        if a.codes_chat_id is not None and buyer is not None:
-            text += "\n" + t("group_buy.codes_in_private", name=buyer)
-        if note is not None:
-            text += "\n" + t(note)
-        return text, cards.card_markup(a, t, now)
+        return await self._compose(a, t, user, codes, note)
 
     async def buyer_name(self, a: Activation) -> str:
         return await self._buyer_name(a)

@@ -3,6 +3,9 @@ put a key on file, read an activation back, wait long enough for a poll."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from bot.app import App
 from bot.sandbox.telegram import EmuChat, EmuMessage
 from storage.models import Activation
@@ -67,3 +70,14 @@ async def stored(app: App, a: Activation) -> Activation:
         fresh = await ActivationRepo(session).get(a.id or 0)
     assert fresh is not None
     return fresh
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str,
+                timeout: float = 30.0) -> None:
+    """Wait until an async check holds (a database state, say), failing after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        await asyncio.sleep(0.05)

@@ -20,6 +20,7 @@ from bot.coordination import ACTIVATION, AccountLeases, Leader, Locks
 from storage.db import create_engine, migrate, session_factory
 from storage.models import utcnow
 from storage.repos import CLAIM_DONE, CLAIM_HELD, BuyClaimRepo
+from tests.helpers import until
 from tests.test_backends import needs_postgres, pg_database  # noqa: F401  (a fixture)
 from tests.test_storage import head_revision
 
@@ -49,14 +50,6 @@ async def test_instances_starting_together_migrate_once(pg_database: str) -> Non
         for engine in engines:
             await engine.dispose()
 
-
-async def until(check, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.05)
 
 
 @needs_postgres

@@ -23,7 +23,7 @@ from storage.crypto import KeyBox
 from storage.models import Code, CodeSend
 from storage.repo import CodeRepo
 from tests.conftest import DEMO_KEY, SECRET, Person, make_settings
-from tests.helpers import buy, code_messages, set_key
+from tests.helpers import buy, code_messages, set_key, until
 from tests.test_backends import needs_postgres, pg_database  # noqa: F401  (a fixture)
 
 pytestmark = needs_postgres
@@ -40,14 +40,6 @@ async def pg_app(tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator
     finally:
         await close_app(app)
 
-
-async def until(check, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.05)
 
 
 async def test_a_send_cut_short_by_a_dead_instance_is_not_repeated(

@@ -20,7 +20,6 @@ import re
 import signal
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -28,7 +27,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.activations import ActivationManager
 from bot.app import make_bot
@@ -44,7 +42,7 @@ from storage.models import Activation
 from storage.repo import AccountRepo
 from tests.conftest import BOT_TOKEN, SECRET, make_settings
 from tests.helpers import code_messages
-from tests.test_backends import PG_ADMIN_URL, needs_postgres, needs_redis
+from tests.test_backends import needs_postgres, needs_redis, pg_database  # noqa: F401  (a fixture)
 from tests.test_e2e_buy import button_data, cards, open_confirm
 from tests.test_ops_process import BotProcess
 from tests.test_webhook import free_port
@@ -61,18 +59,9 @@ pytestmark = [needs_postgres, needs_redis, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
-async def shared_db() -> AsyncIterator[str]:
-    """A database of its own for the test (koalabot_multi_<random>), dropped afterwards."""
-    name = f"koalabot_multi_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+def shared_db(pg_database: str) -> str:  # noqa: F811
+    """The two instances' database: one of its own for the test, dropped afterwards."""
+    return pg_database
 
 
 @pytest.fixture
