@@ -17,6 +17,7 @@ from storage.crypto import KeyBox, KeyDecryptError
 from storage.db import SessionFactory
 from storage.models import User
 from storage.repo import AccountRepo, UserRepo
+from storage.repos.users import usable_key
 
 __all__ = ["SCREEN_BUDGET", "AccountService", "Balance", "KeyOutcome", "KeySubmit",
            "carries_key", "looks_like_key", "problem_of", "read_budget", "user_info"]
@@ -133,13 +134,9 @@ class AccountService:
     def usable_key(self, account: KeptAccount | None) -> str | None:
         """The account's key; None when there is none, it was forgotten, or it no longer
         decrypts (as AccountRepo.usable_key, for a kept account)."""
-        if account is None or not account.key_encrypted:
+        if account is None:
             return None
-        try:
-            return self.keybox.decrypt(account.key_encrypted)
-        except KeyDecryptError:
-            log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account.id)
-            return None
+        return usable_key(self.keybox, account.key_encrypted, account.id)
 
     def forget_account(self, owner_id: int) -> None:
         """Its key changed, or the owner (a group) moved: read it afresh next time."""

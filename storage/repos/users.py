@@ -129,13 +129,9 @@ class AccountRepo:
     def usable_key(self, account: Account | None) -> str | None:
         """The account's key; None when there is none, it was forgotten, or it no longer
         decrypts (SECRET_KEY changed: logged, the owner must set it again)."""
-        if account is None or not account.key_encrypted:
+        if account is None:
             return None
-        try:
-            return self.keybox.decrypt(account.key_encrypted)
-        except KeyDecryptError:
-            log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account.id)
-            return None
+        return usable_key(self.keybox, account.key_encrypted, account.id)
 
     async def learn_currency(self, account_id: int, currency: int) -> bool:
         """Remember the account's currency the first time an answer names it."""
@@ -159,3 +155,14 @@ class AccountRepo:
         await self.session.commit()
         return int(result.rowcount or 0)
 
+
+def usable_key(keybox: KeyBox, key_encrypted: str, account_id: int | None) -> str | None:
+    """A stored key decrypted; None when it was forgotten or no longer decrypts (SECRET_KEY
+    changed: logged, the owner must set it again)."""
+    if not key_encrypted:
+        return None
+    try:
+        return keybox.decrypt(key_encrypted)
+    except KeyDecryptError:
+        log.error("key of account %s does not decrypt (SECRET_KEY changed?)", account_id)
+        return None
