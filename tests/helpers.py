@@ -4,7 +4,8 @@ put a key on file, read an activation back, wait long enough for a poll."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Callable
 
 from bot.app import App
 from bot.sandbox.telegram import EmuChat, EmuMessage
@@ -72,12 +73,17 @@ async def stored(app: App, a: Activation) -> Activation:
     return fresh
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str,
-                timeout: float = 30.0) -> None:
-    """Wait until an async check holds (a database state, say), failing after `timeout`."""
+async def until(check: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Wait until `check()` holds (an async check is awaited): a bound on the wait for
+    something the bot brings about, never a measure of how fast it came."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not await check():
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
         if loop.time() > deadline:
             raise AssertionError(f"{what}: not within {timeout}s")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)

@@ -7,8 +7,6 @@ A supergroup "Team": Carol created it, Dave is an admin, Mia and Max are members
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,7 +21,7 @@ from storage.models import Activation, utcnow
 from storage.repo import AccountRepo
 from storage.states import ActivationState
 from tests.conftest import DEMO_KEY
-from tests.helpers import BALANCE, PRICE, stored
+from tests.helpers import BALANCE, PRICE, stored, until
 from tests.helpers_time import TimeTravel
 
 LINK_BUTTON = "Send the key in private"
@@ -58,13 +56,6 @@ def groups_of(app: App) -> GroupService:
     return service
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {timeout}s: {what}")
-        await asyncio.sleep(0.02)
 
 
 async def ask_link(chat: EmuChat, admin: EmuUser) -> str:

@@ -8,8 +8,7 @@ arrive while every hanging request is still held at the provider."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from bot.poller import MAX_PARALLEL_REQUESTS
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from tests.conftest import Person, make_settings
-from tests.helpers import buy, is_code, set_key, within
+from tests.helpers import buy, is_code, set_key, until, within
 
 
 @pytest.fixture
@@ -42,14 +41,6 @@ def hanging_key(n: int) -> str:
     return f"hangKEY{n:02d}0123456789abcdefABCD"
 
 
-async def until(check: Callable[[], bool], what: str, timeout: float) -> None:
-    """Wait for a condition the poller brings about (a bound on the wait, not a measure)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 async def test_a_healthy_code_arrives_while_eight_keys_hang(

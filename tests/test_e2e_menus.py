@@ -4,25 +4,14 @@ messages, Back and /cancel going where the person expects, also after a restart.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from bot.app import App, build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import EmuChat, TelegramEmulator
 from tests.conftest import DEMO_KEY, Person, make_settings
-from tests.helpers import buy, code_messages, set_key
+from tests.helpers import buy, code_messages, set_key, until
 from tests.test_e2e_buy import open_confirm, open_countries
-
-
-async def until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 def live_buttons(chat: EmuChat, label: str) -> int:

@@ -10,7 +10,6 @@ assertions are about order and counts (the emulator's own request log), never du
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from bot.app import App
 from bot.pacing import CHAT, GROUP_MESSAGES
@@ -20,7 +19,7 @@ from bot.sandbox.telegram import EmuChat, EmuUser, TelegramEmulator
 from storage.models import Activation
 from storage.repo import AccountRepo, ActivationRepo, CodeRepo
 from tests.conftest import Person
-from tests.helpers import BOB_KEY, code_messages, is_code, set_key, within
+from tests.helpers import BOB_KEY, code_messages, is_code, set_key, until, within
 
 STALLED = MAX_PARALLEL_WORK + 4
 ALICE_KEY = "aliceKEY0123456789abcdefABCDEF"
@@ -62,13 +61,6 @@ async def people(app: App, tg: TelegramEmulator, provider: ProviderSandbox) -> t
     return alice, bob
 
 
-async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s")
-        await asyncio.sleep(0.1)
 
 
 def most_in_window(times: list[float], window: float) -> int:
@@ -98,8 +90,8 @@ async def test_a_chat_with_many_codes_waiting_does_not_delay_another_users_code(
     # Bob's code went out while Alice's were still going, one a second, to her chat.
     assert len(code_messages(alice.chat)) < STALLED
 
-    await until(lambda: len(code_messages(alice.chat)) == STALLED, 300,
-                "every code of Alice's")
+    await until(lambda: len(code_messages(alice.chat)) == STALLED, "every code of Alice's",
+                300)
     for n in range(STALLED):
         assert len(code_messages(alice.chat, code_of(n))) == 1  # each once
     sent = alice.chat.sent_at()
@@ -120,7 +112,7 @@ async def test_a_group_under_flood_control_delays_nobody_else_and_loses_no_code(
     for n, a in enumerate(theirs):
         provider.deliver_sms(a.provider_id, code_of(n))
     await until(lambda: any(r.chat_id == group.id and r.status == 429 for r in tg.requests),
-                within(app) + 30, "the group's first 429")
+                "the group's first 429", within(app) + 30)
     provider.deliver_sms(his.provider_id, "909090")
     await bob.chat.wait_for(is_code("909090"), timeout=within(app) + 60)
     # While the group was still refusing everything: none of its codes had gone out.

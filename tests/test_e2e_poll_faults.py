@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -17,17 +16,8 @@ from bot.sandbox.provider import ProviderSandbox
 from storage.repo import ActivationRepo
 from storage.states import ActivationState
 from tests.conftest import DEMO_KEY, Person
-from tests.helpers import BALANCE, buy, code_messages, is_code, set_key, stored, within
+from tests.helpers import BALANCE, buy, code_messages, is_code, set_key, stored, until, within
 from tests.helpers_time import TimeTravel, ticks
-
-
-async def until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"not reached within {timeout}s: {what}")
-        await asyncio.sleep(0.02)
 
 
 def set_statuses(provider: ProviderSandbox, status: str) -> int:

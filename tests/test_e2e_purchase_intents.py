@@ -4,27 +4,18 @@ the person the truth at every step. Also: a 429 on the "Bought" edit loses no ca
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 from bot.app import App
 from bot.intents import INTENT_WINDOW
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import EmuChat
 from tests.conftest import DEMO_KEY, Person
+from tests.helpers import until
 from tests.helpers_time import TimeTravel
 from tests.test_e2e_buy import cards, open_confirm
 
 CHECKING = "checking whether the number was bought"
 
 
-async def until(check: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} did not happen in {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 async def buy_slowly(chat: EmuChat, provider: ProviderSandbox) -> None:

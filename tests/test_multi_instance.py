@@ -18,10 +18,9 @@ import os
 import random
 import re
 import signal
-import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import aiohttp
@@ -44,7 +43,7 @@ from tests.conftest import BOT_TOKEN, SECRET, make_settings
 from tests.helpers import code_messages
 from tests.test_backends import needs_postgres, needs_redis, pg_database  # noqa: F401  (a fixture)
 from tests.test_e2e_buy import button_data, cards, open_confirm
-from tests.test_ops_process import BotProcess
+from tests.test_ops_process import BotProcess, bot_running
 from tests.test_webhook import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,20 +84,6 @@ def bot_env(provider: ProviderSandbox, tg: TelegramEmulator, database: str, redi
         "LOG_LEVEL": "INFO",
         **extra,
     }
-
-
-@asynccontextmanager
-async def bot(env: dict[str, str], cwd: Path) -> AsyncIterator[BotProcess]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=cwd, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    process = BotProcess(proc)
-    try:
-        yield process
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 def logs(*processes: BotProcess) -> str:
@@ -177,8 +162,8 @@ async def test_two_webhook_instances_share_the_work_and_survive_a_kill(
             for url, port in zip(urls, ports, strict=True)]
     pusher = WebhookPusher(tg, urls, secret=WEBHOOK_SECRET)
     async with AsyncExitStack() as stack:
-        first = await stack.enter_async_context(bot(envs[0], tmp_path))
-        second = await stack.enter_async_context(bot(envs[1], tmp_path))
+        first = await stack.enter_async_context(bot_running(envs[0], tmp_path))
+        second = await stack.enter_async_context(bot_running(envs[1], tmp_path))
         # Generous: two processes import the bot at once on a loaded machine.
         await first.wait_line("webhook server listening", timeout=120)
         await second.wait_line("webhook server listening", timeout=120)
@@ -269,9 +254,9 @@ async def test_a_standby_takes_over_polling_when_the_leader_is_killed(
     user = tg.add_user(first_name="Alice", language_code="en")
     chat = tg.private_chat(user)
     env = bot_env(provider, tg, shared_db, shared_redis)
-    async with bot(env, tmp_path) as leader:
+    async with bot_running(env, tmp_path) as leader:
         await leader.wait_line("polling Telegram (leader)", timeout=120)
-        async with bot(env, tmp_path) as standby:
+        async with bot_running(env, tmp_path) as standby:
             await standby.wait_line("standby: another instance is polling; waiting",
                                     timeout=120)
             await chat.send("/start")
@@ -286,7 +271,7 @@ async def test_a_standby_takes_over_polling_when_the_leader_is_killed(
             # Each /start answered once: never by two consumers.
             assert sum("KoalaSMS" in m.text for m in chat.bot_messages) == 2
             # A new standby told to stop while it waits ends cleanly too.
-            async with bot(env, tmp_path) as waiting:
+            async with bot_running(env, tmp_path) as waiting:
                 await waiting.wait_line("standby: another instance is polling; waiting",
                                         timeout=120)
                 waiting.proc.send_signal(signal.SIGTERM)

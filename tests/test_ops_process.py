@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from bot.logs import configure
 from bot.sandbox.provider import ENDPOINT_PATH, ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from tests.conftest import BOT_TOKEN, DEMO_KEY, SECRET, Person
-from tests.test_e2e_purchase_intents import until
+from tests.helpers import until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +54,23 @@ class BotProcess:
         return code
 
 
+@asynccontextmanager
+async def bot_running(env: dict[str, str], cwd: Path, *,
+                      stdout: int = asyncio.subprocess.DEVNULL) -> AsyncIterator[BotProcess]:
+    """`python -m bot` with its log lines read as they come; killed if still running.
+    (stdout=PIPE only for a short run: nobody reads it until the end.)"""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=cwd, env=env, stdout=stdout,
+        stderr=asyncio.subprocess.PIPE)
+    process = BotProcess(proc)
+    try:
+        yield process
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
 @pytest.fixture
 async def bot_process(tmp_path: Path, provider: ProviderSandbox,
                       tg: TelegramEmulator) -> AsyncIterator[BotProcess]:
@@ -68,16 +86,8 @@ async def bot_process(tmp_path: Path, provider: ProviderSandbox,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "DEBUG",  # everything that could leak a key is written
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    process = BotProcess(proc)
-    try:
+    async with bot_running(env, tmp_path, stdout=asyncio.subprocess.PIPE) as process:
         yield process
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 async def test_sigterm_answers_updates_in_flight_and_exits_cleanly(
