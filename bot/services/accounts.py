@@ -105,31 +105,25 @@ class AccountService:
     async def user(self, user_id: int, language_code: str | None = None) -> UserInfo:
         """The person's row, made on their first update (read once, then kept: see
         bot/services/snapshots.py)."""
-        users = self.lookups.users
-        found = users.get(user_id)
-        if found is not None:
-            return found
-        version = users.version(user_id)
-        async with self.db() as session:
-            info = user_info(await UserRepo(session).get_or_create(user_id, language_code))
-        users.put(user_id, info, version)
+        async def load() -> UserInfo:
+            async with self.db() as session:
+                return user_info(await UserRepo(session).get_or_create(user_id, language_code))
+
+        info = await self.lookups.users.read(user_id, load)
+        assert info is not None  # made when missing
         return info
 
     async def current(self, owner_id: int) -> KeptAccount | None:
         """The account in use for `owner_id` (kept: see bot/services/snapshots.py)."""
-        accounts = self.lookups.accounts
-        found = accounts.get(owner_id)
-        if found is not None:
-            return found
-        version = accounts.version(owner_id)
-        async with self.db() as session:
-            row = await AccountRepo(session, self.keybox).current(owner_id)
-        if row is None:
-            return None
-        account = KeptAccount(row.id, row.owner_id, row.key_encrypted, row.key_hint,
-                              row.currency)
-        accounts.put(owner_id, account, version)
-        return account
+        async def load() -> KeptAccount | None:
+            async with self.db() as session:
+                row = await AccountRepo(session, self.keybox).current(owner_id)
+            if row is None:
+                return None  # "no account" is not kept
+            return KeptAccount(row.id, row.owner_id, row.key_encrypted, row.key_hint,
+                               row.currency)
+
+        return await self.lookups.accounts.read(owner_id, load)
 
     def usable_key(self, account: KeptAccount | None) -> str | None:
         """The account's key; None when there is none, it was forgotten, or it no longer

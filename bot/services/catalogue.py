@@ -247,18 +247,13 @@ class MenuStore:
         self.lookups = lookups or Lookups()
 
     async def get(self, user_id: int) -> MenuRow:
-        rows = self.lookups.menus
-        found = rows.get(user_id)
-        if found is not None:
-            return found
-        version = rows.version(user_id)
-        async with self.db() as session:
-            user = await UserRepo(session).get(user_id)
-        row = (MenuRow(None, None, None) if user is None
-               else MenuRow(user.menu_message_id, user.menu_kind, user.menu_at))
-        if user is not None:
-            rows.put(user_id, row, version)
-        return row
+        async def load() -> MenuRow | None:
+            async with self.db() as session:
+                user = await UserRepo(session).get(user_id)
+            return None if user is None else MenuRow(user.menu_message_id, user.menu_kind,
+                                                     user.menu_at)
+
+        return await self.lookups.menus.read(user_id, load) or MenuRow(None, None, None)
 
     async def set(self, user_id: int, message_id: int | None, kind: str | None) -> None:
         """Remember the open menu (None: there is none)."""

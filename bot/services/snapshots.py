@@ -26,7 +26,7 @@ what was read under the current version.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -80,6 +80,18 @@ class Snapshots(Generic[K, V]):
         if key not in self._values and len(self._values) >= self.max_entries:
             del self._values[next(iter(self._values))]  # the oldest entry
         self._values[key] = (self.clock() + self.ttl, value)
+
+    async def read(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The kept value, or `load()`'s (kept unless None, and unless the key was
+        forgotten while it loaded)."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        version = self.version(key)
+        value = await load()
+        if value is not None:
+            self.put(key, value, version)
+        return value
 
     def forget(self, key: K) -> None:
         """The row changed (or is about to): drop it, and refuse what readers that started
