@@ -27,6 +27,9 @@ Control API (JSON in, JSON out), on the ``control`` address:
   Telegram emulator got the bot's message (sendMessage) containing it, both on this
   process's monotonic clock.
 - ``GET /stats``: request counts at both emulators.
+- ``GET /trace``: every Telegram request (method, chat, time, status) and every
+  getActiveActivations (key index, time), with each measured code's chat and SMS time, all
+  on the monotonic clock: where a late code spent its time.
 - ``POST /menus`` ``{"rounds"}``: every seeded user sends /start, /balance, /buy at once,
   ``rounds`` times; returns message-to-answer times per command and the wall time.
 - ``POST /hello``: every seeded user sends /start once (to make the bot meet them all);
@@ -161,6 +164,7 @@ class World:
     measured: list[tuple[int, str]] = field(default_factory=list)  # (provider id, code)
     stalled: list[tuple[int, str]] = field(default_factory=list)
     group: EmuChat | None = None
+    chat_of: dict[int, int] = field(default_factory=dict)  # provider id -> chat id
     deliverer: asyncio.Task[None] | None = None
 
     def seed(self, keys: int, activations: int, users: int, group_activations: int,
@@ -177,11 +181,13 @@ class World:
 
         def buy(key: str, owner: EmuUser, chat: EmuChat, code: str) -> tuple[int, str]:
             act = self.provider.seed_activation(key)
+            self.chat_of[act.id] = chat.id
             card = self.tg._new_message(chat, self.tg._bot_user(), from_bot=True,
                                         text=f"card of {act.phone}")
             out_acts.append({"provider_id": act.id, "key": key, "owner": owner.id,
                              "chat_id": chat.id, "phone": act.phone, "cost": act.cost,
-                             "card_message_id": card.message_id})
+                             "card_message_id": card.message_id,
+                             "another_sms": act.another_sms})
             return act.id, code
 
         for n in range(activations):
@@ -246,6 +252,19 @@ class World:
                 "stalled_delivered": sum(1 for p in self.tg.stalled.values()
                                          if p.received is not None)}
 
+    def trace(self) -> dict[str, Any]:
+        wall_to_mono = time.monotonic() - time.time()  # the request log keeps time.time()
+        code_chat = {code: self.chat_of[pid] for pid, code in self.measured}
+        return {
+            "telegram": [(r.method, r.chat_id, r.at + wall_to_mono, r.status)
+                         for r in self.tg.requests if r.method != "getUpdates"],
+            "polls": [(at, int(key[8:14]) if key.startswith("benchKey") else -1)
+                      for at, action, key in self.provider.key_log
+                      if action == "getActiveActivations"],
+            "codes": [(p.code, code_chat[p.code], p.posted, p.received)
+                      for p in self.tg.codes.values()],
+        }
+
     async def answer_time(self, chat: EmuChat, text: str, timeout: float = 120.0) -> float:
         waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.tg.waiters[chat.id] = waiter
@@ -309,6 +328,9 @@ def control_app(world: World) -> web.Application:
             "getUpdates": world.tg.count("getUpdates"),
             "telegram_requests": len(world.tg.requests)})
 
+    async def trace(request: web.Request) -> web.Response:
+        return web.json_response(world.trace())
+
     async def menus(request: web.Request) -> web.Response:
         d = await body(request)
         return web.json_response(await world.menus(int(d.get("rounds", 3))))
@@ -321,6 +343,7 @@ def control_app(world: World) -> web.Application:
     app.router.add_post("/deliver", deliver)
     app.router.add_get("/results", results)
     app.router.add_get("/stats", stats)
+    app.router.add_get("/trace", trace)
     app.router.add_post("/menus", menus)
     app.router.add_post("/hello", hello)
     return app

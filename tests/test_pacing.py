@@ -174,3 +174,27 @@ def test_at_the_bots_limit_card_edits_wait_while_a_code_does() -> None:
     clock.now += code_wait
     assert pacer.take(pacer.request_buckets(200, urgent=False)) > 0
     assert pacer.take(pacer.request_buckets(100, urgent=True)) == 0
+
+
+def test_codes_take_the_bots_budget_in_the_order_they_asked() -> None:
+    # Many chats' codes at once: each books the bot's next free token, so the order they
+    # asked in is the order they go in (none can lose to later ones again and again).
+    clock = FakeClock()
+    pacer = MemoryPacer(clock=clock)
+    due = []
+    for chat_id in range(1, 121):
+        assert pacer.chat_wait(chat_id) == 0
+        due.append(clock.now + pacer.book(chat_id))
+        clock.now += 0.001  # they ask one after another, faster than the budget refills
+    assert due == sorted(due)
+    assert due[GLOBAL.burst] > due[GLOBAL.burst - 1]  # past the burst: paced
+    assert most_in_window(due, 1.0) <= GLOBAL.most_in(1.0)
+    # Card edits stand back until the last booked code has gone.
+    assert pacer.take(pacer.request_buckets(500, urgent=False)) > 0
+    clock.now = due[-1] + 1.0
+    assert pacer.take(pacer.request_buckets(500, urgent=False)) == 0
+    # A booking takes the chat's token too: past its burst, the chat's next one waits.
+    for _ in range(CHAT.burst):
+        assert pacer.chat_wait(7) == 0
+        pacer.book(7)
+    assert pacer.chat_wait(7) > 0
