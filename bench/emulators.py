@@ -22,7 +22,8 @@ Control API (JSON in, JSON out), on the ``control`` address:
   activations (group or hanging keys) get their codes first, all at once; they are counted
   apart, not measured. With ``group429`` the group chat answers every send with 429
   (``retry_after``, 10 s by default). The 429s and the hanging keys last
-  ``stall_seconds``, or the whole run when it is null.
+  ``stall_seconds``, or the whole run when it is null. ``"by_chat": true`` sends each
+  chat's codes one after another (a burst per chat) instead of round-robin over chats.
 - ``GET /results``: for each measured code, when the provider got the SMS and when the
   Telegram emulator got the bot's message (sendMessage) containing it, both on this
   process's monotonic clock.
@@ -223,7 +224,7 @@ class World:
         self.provider.deliver_sms(provider_id, code)
 
     async def deliver(self, rate: float, group429: bool, stall_seconds: float | None,
-                      retry_after: int = FLOOD_RETRY_AFTER) -> None:
+                      retry_after: int = FLOOD_RETRY_AFTER, by_chat: bool = False) -> None:
         loop = asyncio.get_running_loop()
         if group429 and self.group is not None:
             self.tg.flood(self.group, retry_after=retry_after, count=10**9)
@@ -234,7 +235,10 @@ class World:
         for provider_id, code in self.stalled:
             self._sms(provider_id, code)  # all at once: they pile up behind the stall
         start = loop.time()
-        for n, (provider_id, code) in enumerate(self.measured):
+        order = self.measured
+        if by_chat:  # each chat's codes one after another: a burst per chat
+            order = sorted(order, key=lambda m: (self.chat_of[m[0]], m[0]))
+        for n, (provider_id, code) in enumerate(order):
             # A fixed schedule, not a sleep per SMS: lateness does not accumulate.
             delay = start + n / rate - loop.time()
             if delay > 0:
@@ -315,7 +319,8 @@ def control_app(world: World) -> web.Application:
             world.deliver(float(d.get("rate", 10.0)), bool(d.get("group429", False)),
                           None if d.get("stall_seconds") is None
                           else float(d["stall_seconds"]),
-                          int(d.get("retry_after", FLOOD_RETRY_AFTER))))
+                          int(d.get("retry_after", FLOOD_RETRY_AFTER)),
+                          bool(d.get("by_chat", False))))
         return web.json_response({"ok": True})
 
     async def results(request: web.Request) -> web.Response:

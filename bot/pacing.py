@@ -10,7 +10,7 @@ budget together, or from neither.
 
 Codes are urgent: a request that is not (a card edit, a notice) leaves the last
 URGENT_RESERVE tokens of the bot's budget to codes, and codes take the bot's budget in the
-order they asked for it (MemoryPacer.book). A 429 holds the chat's budget until
+order they asked for it (MemoryPacer.acquire). A 429 holds the chat's budget until
 its retry_after, so every sender (and every instance, with Redis) waits it out.
 
 MemoryPacer serves one process (the default). RedisPacer (bot/pacing_redis.py, when
@@ -102,6 +102,7 @@ class MemoryPacer:
         # back meanwhile, so at the bot's limit codes go first (edits of one card are
         # merged while they wait, bot/chat_queue.py).
         self._codes_waiting_until = 0.0
+        self._code_line = asyncio.Lock()  # asyncio's Lock wakes its waiters in order
 
     def take(self, buckets: list[Bucket]) -> float:
         """Take a token from every bucket now (0.0), or from none and say how long to
@@ -139,37 +140,30 @@ class MemoryPacer:
         while (wait := self.take(buckets)) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
 
-    def book(self, chat_id: int) -> float:
-        """A code's turn in the bot's budget, first come first served: takes the chat's
-        token and the bot's next free one (now or later) and returns how long until it
-        is due (0.0: now). Call only when the chat's own budget allows a request now
-        (chat_wait); the chat's sender is its only user, so it still allows it then."""
-        now = self.clock()
-        rate = self.global_rate
-        tat = max(self._tat.get(GLOBAL_KEY, now), now)
-        at = max(now, tat - rate.tolerance)
-        self._tat[GLOBAL_KEY] = max(tat, at) + rate.interval
-        self._tat[chat_id] = max(self._tat.get(chat_id, now), at) + self.chat_rate.interval
-        if at > now:  # the bot is at its limit: card edits and notices stand back
-            self._codes_waiting_until = max(self._codes_waiting_until, at + rate.interval)
-        return at - now
-
     def chat_wait(self, chat_id: int) -> float:
         now = self.clock()
         return gcra_wait(self._tat.get(chat_id, now), now, self.chat_rate)
 
     async def acquire(self, chat_id: int, *, urgent: bool) -> None:
+        buckets = self.request_buckets(chat_id, urgent)
         if not urgent:
-            await self._wait_for(self.request_buckets(chat_id, urgent))
+            await self._wait_for(buckets)
             return
-        # A code books its slot instead of asking again after each sleep: when many
-        # chats' codes wait for the bot's budget, whoever woke first would win, and an
-        # unlucky code could lose for many seconds (one did for 20 s at 30 codes/s).
-        while (wait := self.chat_wait(chat_id)) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(wait)
-        delay = self.book(chat_id)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        # Codes queue for the bot's budget in line, first come first served: when each
+        # waiter slept and asked again, whoever woke first won, and an unlucky code lost
+        # for many seconds (one waited 21 s at 30 codes/s). The one at the head of the line
+        # asks the budget itself (relative to now), so a late wake-up on a loaded loop
+        # never sends a backlog at once.
+        while True:
+            while (wait := self.chat_wait(chat_id)) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)  # the chat's own pace: not in the line meanwhile
+            async with self._code_line:
+                while (wait := self.take(buckets)) > 0:
+                    if self.chat_wait(chat_id) > 0:
+                        break  # held by the chat's own budget (a 429): leave the line
+                    await asyncio.sleep(wait)
+                else:
+                    return
 
     async def acquire_message(self, chat_id: int) -> None:
         if chat_id < 0:
