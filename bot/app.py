@@ -38,6 +38,7 @@ from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET
 from bot.limits import CallbackAnswerLimit
 from bot.metrics import Metrics, RetryAfterCounter, UpdateMetrics
+from bot.migrate import migrate_in_child
 from bot.modes import poll_as_leader, run_webhook
 from bot.notifier import Notifier
 from bot.pacing import make_pacer
@@ -113,11 +114,18 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
                     koala_backoff: float = 0.5, reconcile_delay: float = 1.0,
                     intent_window: float = INTENT_WINDOW,
                     screen_budget: float = SCREEN_BUDGET,
-                    engine_options: dict[str, Any] | None = None) -> App:
-    """Create every dependency and the dispatcher; migrations are applied here."""
+                    engine_options: dict[str, Any] | None = None,
+                    migrate_apart: bool = False) -> App:
+    """Create every dependency and the dispatcher; migrations are applied here, in a child
+    process with `migrate_apart` (`python -m bot`: Alembic stays out of the long-running
+    process; tests, which build many bots, migrate in-process)."""
     load_texts()
     engine = create_engine(settings.DATABASE_URL, **(engine_options or {}))
-    await migrate(engine)  # once, even when instances start together (an advisory lock)
+    # Once, even when instances start together (an advisory lock), either way.
+    if migrate_apart:
+        await migrate_in_child(settings.DATABASE_URL, log_format=settings.LOG_FORMAT)
+    else:
+        await migrate(engine)
     db = session_factory(engine)
     me = instance_id()
     shared = is_postgres(settings.DATABASE_URL)
@@ -282,7 +290,7 @@ async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
     objects out of garbage collection (bot/gctune.py)."""
     # Before anything else (migrations included): a bad token ends the start in one line.
     await _checked_token(settings)
-    app = await build_app(settings)
+    app = await build_app(settings, migrate_apart=True)
     if freeze_heap:
         log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
     try:
