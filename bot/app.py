@@ -20,7 +20,6 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +29,7 @@ from bot.commands import publish_commands
 from bot.config import Settings
 from bot.coordination import AccountLeases, Locks, instance_id, is_postgres, lease_ttl
 from bot.flood import RetryAfterMiddleware
+from bot.fsm_memory import MemoryStorage
 from bot.gctune import settle_heap
 from bot.health import HealthServer
 from bot.inline_filters import inline_pure_filters
