@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.coordination import AccountLeases, Locks, instance_id, is_postgres, lease_ttl
 from bot.flood import RetryAfterMiddleware
 from bot.fsm_memory import MemoryStorage
-from bot.gctune import settle_heap
+from bot.gctune import settle_heap, trim_heap_forever
 from bot.health import HealthServer
 from bot.inline_filters import inline_pure_filters
 from bot.intents import INTENT_WINDOW
@@ -287,12 +287,15 @@ async def _checked_token(settings: Settings) -> None:
 async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
     """Long polling, or a webhook server when WEBHOOK_URL is set. `freeze_heap` (set by
     `python -m bot`, not by tests that run several bots in one process) keeps the start-up
-    objects out of garbage collection (bot/gctune.py)."""
+    objects out of garbage collection and gives memory freed after bursts back to the
+    system (bot/gctune.py)."""
     # Before anything else (migrations included): a bad token ends the start in one line.
     await _checked_token(settings)
     app = await build_app(settings, migrate_apart=True)
+    trimming: asyncio.Task[None] | None = None
     if freeze_heap:
         log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
+        trimming = asyncio.create_task(trim_heap_forever(), name="malloc_trim")
     try:
         if settings.WEBHOOK_URL:
             await run_webhook(app)
@@ -304,4 +307,6 @@ async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
                 await app.dp.start_polling(app.bot, close_bot_session=False,
                                            allowed_updates=app.dp.resolve_used_update_types())
     finally:
+        if trimming is not None:
+            trimming.cancel()
         await close_app(app)
