@@ -284,16 +284,16 @@ async def _checked_token(settings: Settings) -> None:
     log.info("running as @%s", me.username)
 
 
-async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
-    """Long polling, or a webhook server when WEBHOOK_URL is set. `freeze_heap` (set by
-    `python -m bot`, not by tests that run several bots in one process) keeps the start-up
-    objects out of garbage collection and gives memory freed after bursts back to the
-    system (bot/gctune.py)."""
+async def run(settings: Settings, *, own_process: bool = False) -> None:
+    """Long polling, or a webhook server when WEBHOOK_URL is set. `own_process` (set by
+    `python -m bot`, not by tests that run several bots in one process) migrates in a child
+    process (bot/migrate.py), keeps the start-up objects out of garbage collection and gives
+    memory freed after bursts back to the system (bot/gctune.py)."""
     # Before anything else (migrations included): a bad token ends the start in one line.
     await _checked_token(settings)
-    app = await build_app(settings, migrate_apart=True)
+    app = await build_app(settings, migrate_apart=own_process)
     trimming: asyncio.Task[None] | None = None
-    if freeze_heap:
+    if own_process:
         log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
         trimming = asyncio.create_task(trim_heap_forever(), name="malloc_trim")
     try:
