@@ -44,8 +44,12 @@ def dump(signum, frame):
     os.replace(path + ".part", path)
 
 def trim(signum, frame):
+    import time
     gc.collect()
+    started = time.perf_counter()
     ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with open(os.environ["BENCH_HEAP_OUT"] + ".trim", "w") as out:
+        out.write(f"malloc_trim(0) took {(time.perf_counter() - started) * 1000:.1f} ms")
 
 def watch_peak(path):
     # The heap's high-water mark sets RSS: keep a snapshot of the largest heap seen.
@@ -93,8 +97,8 @@ async def measure(args: argparse.Namespace) -> None:
         if args.trim:
             process.send_signal(signal.SIGUSR2)
             await asyncio.sleep(2)
-            print(f"after gc.collect() and malloc_trim(0): {rss_mib(process.pid)[0]:.0f} MiB",
-                  flush=True)
+            print(f"after gc.collect() and malloc_trim(0): {rss_mib(process.pid)[0]:.0f} MiB "
+                  f"({_note(args.out + '.tmp.trim')})", flush=True)
         if args.trace:
             await snapshot(process, Path(args.out))
 
@@ -107,6 +111,10 @@ async def snapshot(process: asyncio.subprocess.Process, out: Path) -> None:
             break
         await asyncio.sleep(0.5)
     print(f"snapshot: {out}; {traced}", flush=True)
+
+
+def _note(path: str) -> str:
+    return Path(path).read_text() if Path(path).exists() else "no note"
 
 
 def _ask_snapshot(process: asyncio.subprocess.Process) -> Path:
