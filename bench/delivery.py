@@ -157,15 +157,17 @@ async def emulators() -> AsyncIterator[Emulators]:
 
 
 @asynccontextmanager
-async def bot(folder: Path, emu: Emulators, db_url: str,
-              poll_interval: float) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot(folder: Path, emu: Emulators, db_url: str, poll_interval: float,
+              python_args: Sequence[str] = ("-m", "bot"),
+              ) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python_args`: bench.heap runs the bot under a wrapper that dumps its heap."""
     env = {**child_env(), "BOT_TOKEN": TOKEN, "SECRET_KEY": SECRET,
            "KOALA_API_URL": emu.provider, "TELEGRAM_API_URL": emu.telegram,
            "DATABASE_URL": db_url, "POLL_INTERVAL": str(poll_interval),
            "LOG_LEVEL": "WARNING"}
     with (folder / "bot.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log,
+            sys.executable, *python_args, cwd=folder, env=env, stdout=log,
             stderr=asyncio.subprocess.STDOUT)
         try:
             yield process
@@ -227,7 +229,8 @@ async def seed_database(db_url: str, world: dict[str, Any],
 
 @asynccontextmanager
 async def seeded_bot(keys: int, activations: int, users: int, poll_interval: float,
-                     stall: str | None) -> AsyncIterator[tuple[Emulators,
+                     stall: str | None, python_args: Sequence[str] = ("-m", "bot"),
+                     ) -> AsyncIterator[tuple[Emulators,
                                                              asyncio.subprocess.Process,
                                                              Path]]:
     """Fresh emulators, a seeded database and the bot, polling and past its first tick."""
@@ -240,7 +243,7 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
                 "group_activations": GROUP_STALLED if stall == "group429" else 0,
                 "hanging_keys": HANGING_KEYS if stall == "hanging-keys" else 0})
             await seed_database(db_url, world, poll_interval)
-            async with bot(folder, emu, db_url, poll_interval) as process:
+            async with bot(folder, emu, db_url, poll_interval, python_args) as process:
                 async def polling() -> bool:
                     if process.returncode is not None:
                         raise AssertionError(
