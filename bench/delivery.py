@@ -53,6 +53,7 @@ from typing import Any
 import aiohttp
 
 from bench.emulators import TOKEN
+from bench.poll_trace import summarise
 from storage.crypto import KeyBox, mask_key
 from storage.db import create_engine, migrate, session_factory
 from storage.models import Account, Activation, User
@@ -63,6 +64,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 SECRET = "bench-secret-key-0123456789abcdef"
 GROUP_STALLED = 40
 HANGING_KEYS = 8
+OLD_AFTER = 180.0  # bot.poller.FAST_FOR: older numbers are polled every SLOW_POLL only
 
 
 # ---------------------------------------------------------------------- measuring
@@ -115,6 +117,7 @@ class Emulators:
     telegram: str
     control: str
     http: aiohttp.ClientSession
+    seeded_at: float = 0.0  # monotonic (system-wide): when the numbers were "bought"
 
     async def get(self, path: str) -> Any:
         async with self.http.get(self.control + path) as response:
@@ -156,16 +159,26 @@ async def emulators() -> AsyncIterator[Emulators]:
         await stop(process)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+TRACE = "poll-trace.jsonl"  # in the run's folder, with --trace
+
+
 @asynccontextmanager
-async def bot(folder: Path, emu: Emulators, db_url: str,
-              poll_interval: float) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot(folder: Path, emu: Emulators, db_url: str, poll_interval: float,
+              trace: bool = False) -> AsyncIterator[asyncio.subprocess.Process]:
     env = {**child_env(), "BOT_TOKEN": TOKEN, "SECRET_KEY": SECRET,
            "KOALA_API_URL": emu.provider, "TELEGRAM_API_URL": emu.telegram,
            "DATABASE_URL": db_url, "POLL_INTERVAL": str(poll_interval),
            "LOG_LEVEL": "WARNING"}
     with (folder / "bot.log").open("wb") as log:
+        command = ["-m", "bench.poll_trace", str(folder / TRACE)] if trace else ["-m", "bot"]
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log,
+            sys.executable, *command, cwd=folder, env=env, stdout=log,
             stderr=asyncio.subprocess.STDOUT)
         try:
             yield process
@@ -224,7 +237,8 @@ async def seed_database(db_url: str, world: dict[str, Any],
 
 @asynccontextmanager
 async def seeded_bot(keys: int, activations: int, users: int, poll_interval: float,
-                     stall: str | None) -> AsyncIterator[tuple[Emulators,
+                     stall: str | None, trace: bool = False
+                     ) -> AsyncIterator[tuple[Emulators,
                                                              asyncio.subprocess.Process,
                                                              Path]]:
     """Fresh emulators, a seeded database and the bot, polling and past its first tick."""
@@ -236,8 +250,9 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
                 "keys": keys, "activations": activations, "users": users,
                 "group_activations": GROUP_STALLED if stall == "group429" else 0,
                 "hanging_keys": HANGING_KEYS if stall == "hanging-keys" else 0})
+            emu.seeded_at = time.monotonic()  # bought_at of every seeded number
             await seed_database(db_url, world, poll_interval)
-            async with bot(folder, emu, db_url, poll_interval) as process:
+            async with bot(folder, emu, db_url, poll_interval, trace) as process:
                 async def polling() -> bool:
                     if process.returncode is not None:
                         raise AssertionError(
@@ -267,11 +282,19 @@ class DeliveryRun:
     peak: float
     stalled: int = 0
     stalled_delivered: int = 0
+    bot_cpu: float = 0.0  # seconds of CPU from the first SMS to the last code
+    emu_cpu: float = 0.0
+    window: float = 0.0  # wall seconds of that window
+    # Each SMS posted: its number's age then (s since bought_at) and its latency.
+    ages: list[tuple[float, float]] = field(default_factory=list)
+    trace: dict[str, Any] = field(default_factory=dict)
 
 
 async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
     async with seeded_bot(args.keys, args.activations, args.keys, args.poll_interval,
-                          args.stall) as (emu, process, folder):
+                          args.stall, args.trace) as (emu, process, folder):
+        cpu_before = cpu_seconds(process.pid), cpu_seconds(emu.process.pid)
+        window_start = time.monotonic()
         await emu.post("/deliver", {"rate": args.rate, "group429": args.stall == "group429",
                                     "stall_seconds": args.stall_seconds,
                                     "retry_after": args.retry_after})
@@ -289,13 +312,21 @@ async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
             print(f"warning: {results['delivered']}/{results['expected']} codes delivered "
                   f"({str(exc).splitlines()[0]})", file=sys.stderr)
         rss, peak = rss_mib(process.pid)
+        window = time.monotonic() - window_start
+        bot_cpu = cpu_seconds(process.pid) - cpu_before[0]
+        emu_cpu = cpu_seconds(emu.process.pid) - cpu_before[1]
+        trace = summarise(folder / TRACE, since=window_start) if args.trace else {}
     # A code that never came counts as infinitely late: the percentiles say "inf" rather
     # than describe only the lucky ones.
     latencies = [got - posted if posted is not None and got is not None else float("inf")
                  for _, posted, got in results["codes"]] or [float("nan")]
+    ages = [(posted - emu.seeded_at, latency)
+            for (_, posted, _), latency in zip(results["codes"], latencies, strict=False)
+            if posted is not None]
     return DeliveryRun(percentile(latencies, 50), percentile(latencies, 99),
                        results["delivered"], results["expected"], rss, peak,
-                       results["stalled"], results["stalled_delivered"])
+                       results["stalled"], results["stalled_delivered"], bot_cpu, emu_cpu,
+                       window, ages, trace)
 
 
 def out_of(got: Sequence[int], expected: int) -> str:
@@ -328,7 +359,33 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         f"{delivered(runs)} | "
         f"{spread([r.rss for r in runs], '{:.0f}')} "
         f"({spread([r.peak for r in runs], '{:.0f}')}) |",
+        "",
+        *window_lines(runs),
     ]
+
+
+def window_lines(runs: list[DeliveryRun]) -> list[str]:
+    """CPU of both processes over the measured window, and how old the numbers were."""
+    lines = ["| run | window s | bot CPU s (% of one core) | emulators CPU s (% of one core) "
+             f"| SMS to numbers older than {OLD_AFTER:g} s | their p50 / p99 s "
+             "| younger: p50 / p99 s |", "|---|---|---|---|---|---|---|"]
+    for n, r in enumerate(runs, 1):
+        old = [lat for age, lat in r.ages if age >= OLD_AFTER]
+        young = [lat for age, lat in r.ages if age < OLD_AFTER]
+
+        def p(values: list[float]) -> str:
+            return (f"{percentile(values, 50):.2f} / {percentile(values, 99):.2f}"
+                    if values else "-")
+
+        share = r.window or float("nan")
+        lines.append(f"| {n} | {r.window:.0f} | {r.bot_cpu:.1f} ({100 * r.bot_cpu / share:.0f} %) "
+                     f"| {r.emu_cpu:.1f} ({100 * r.emu_cpu / share:.0f} %) | {len(old)}/"
+                     f"{len(r.ages)} | {p(old)} | {p(young)} |")
+    for n, r in enumerate(runs, 1):
+        if r.trace:
+            lines += ["", f"Poller trace, run {n} (the measured window): "
+                      + "; ".join(f"{k}: {v}" for k, v in r.trace.items())]
+    return lines
 
 
 @dataclass
@@ -433,6 +490,8 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--poll-interval", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds allowed after the last SMS for the last code")
+    parser.add_argument("--trace", action="store_true",
+                        help="trace the bot's poll ticks (bench/poll_trace.py)")
     parser.add_argument("--menus", action="store_true", help="menu throughput and p99")
     parser.add_argument("--rss", action="store_true", help="bot memory with many users")
     parser.add_argument("--users", type=int, default=50)
