@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import bindparam
 
 from bench.emulators import TOKEN
 from bench.poll_trace import summarise
@@ -64,6 +65,8 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 SECRET = "bench-secret-key-0123456789abcdef"
 GROUP_STALLED = 40
 HANGING_KEYS = 8
+CANCEL_AFTER = timedelta(seconds=120)
+SEEDED_AGE = 600.0  # --sms-age: every number was bought this long ago until "bought" again
 OLD_AFTER = 180.0  # bot.poller.FAST_FOR: older numbers are polled every SLOW_POLL only
 
 
@@ -118,6 +121,7 @@ class Emulators:
     control: str
     http: aiohttp.ClientSession
     seeded_at: float = 0.0  # monotonic (system-wide): when the numbers were "bought"
+    world: dict[str, Any] = field(default_factory=dict)  # what /seed answered
 
     async def get(self, path: str) -> Any:
         async with self.http.get(self.control + path) as response:
@@ -201,9 +205,11 @@ async def wait_until(check: Callable[[], Any], timeout: float, what: str,
         await asyncio.sleep(0.2)
 
 
-async def seed_database(db_url: str, world: dict[str, Any],
-                        poll_interval: float) -> None:
-    """Write the emulators' world into the bot's database (see the module docstring)."""
+async def seed_database(db_url: str, world: dict[str, Any], poll_interval: float,
+                        bought_before: float = 0.0) -> None:
+    """Write the emulators' world into the bot's database (see the module docstring).
+    Every number was bought `bought_before` seconds ago (its card drawn since its cancel
+    window opened when that is over 120 s)."""
     engine = create_engine(db_url)
     try:
         await migrate(engine)
@@ -223,12 +229,15 @@ async def seed_database(db_url: str, world: dict[str, Any],
             for a in world["activations"]:
                 account_id = accounts[a["key"]].id
                 assert account_id is not None
+                bought = now - timedelta(seconds=bought_before)
                 session.add(Activation(
                     provider_id=a["provider_id"], account_id=account_id,
                     chat_id=a["chat_id"], buyer_id=a["owner"],
                     card_message_id=a["card_message_id"], service="wa", country=22,
                     phone=a["phone"], cost=a["cost"], state=ActivationState.WAITING,
-                    bought_at=now, cancel_at=now + timedelta(seconds=120),
+                    bought_at=bought, cancel_at=bought + CANCEL_AFTER,
+                    card_refreshed_at=now if bought_before else None,
+                    can_get_another_sms=a.get("can_get_another_sms", False),
                     ends_at=now + timedelta(days=1), updated_at=now))
             await session.commit()
     finally:
@@ -237,8 +246,8 @@ async def seed_database(db_url: str, world: dict[str, Any],
 
 @asynccontextmanager
 async def seeded_bot(keys: int, activations: int, users: int, poll_interval: float,
-                     stall: str | None, trace: bool = False
-                     ) -> AsyncIterator[tuple[Emulators,
+                     stall: str | None, trace: bool = False, background: int = 0,
+                     bought_before: float = 0.0) -> AsyncIterator[tuple[Emulators,
                                                              asyncio.subprocess.Process,
                                                              Path]]:
     """Fresh emulators, a seeded database and the bot, polling and past its first tick."""
@@ -249,9 +258,12 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
             world = await emu.post("/seed", {
                 "keys": keys, "activations": activations, "users": users,
                 "group_activations": GROUP_STALLED if stall == "group429" else 0,
-                "hanging_keys": HANGING_KEYS if stall == "hanging-keys" else 0})
-            emu.seeded_at = time.monotonic()  # bought_at of every seeded number
-            await seed_database(db_url, world, poll_interval)
+                "hanging_keys": HANGING_KEYS if stall == "hanging-keys" else 0,
+                "background": background})
+            emu.seeded_at = time.monotonic() - bought_before  # bought_at, every number
+            emu.world = world
+            await seed_database(db_url, world, poll_interval, bought_before)
+            polled = len({a["key"] for a in world["activations"]})
             async with bot(folder, emu, db_url, poll_interval, trace) as process:
                 async def polling() -> bool:
                     if process.returncode is not None:
@@ -264,7 +276,14 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
 
                 await wait_until(polling, 120, "the bot polling Telegram and the provider",
                                  folder)
-                # One more interval: start-up work (first tick, cards) is not measured.
+
+                async def settled() -> bool:
+                    # Start-up work (first ticks, cards) is not measured: two rounds of
+                    # every account's poll first, then one more interval.
+                    stats = await emu.get("/stats")
+                    return bool(stats["getActiveActivations"] >= 2 * polled - HANGING_KEYS)
+
+                await wait_until(settled, 300, "two poll rounds over every account", folder)
                 await asyncio.sleep(poll_interval)
                 yield emu, process, folder
 
@@ -290,10 +309,62 @@ class DeliveryRun:
     trace: dict[str, Any] = field(default_factory=dict)
 
 
+class Purchases:
+    """--sms-age: number n is "bought" (its row's bought_at, cancel_at and card time moved
+    to then) `age` seconds before its SMS, which comes at start + n / rate; the other
+    numbers stay as seeded (bought long ago). Rows are written in small batches from
+    this process, as the bot's own purchases would be, while the bot runs."""
+
+    def __init__(self, db_url: str, provider_ids: list[int], rate: float, age: float) -> None:
+        self.db_url, self.ids, self.rate, self.age = db_url, provider_ids, rate, age
+        self.bought: list[float] = []  # monotonic, per measured number, as written
+
+    def at(self, start: float, n: int) -> float:
+        return start + n / self.rate - self.age
+
+    async def run(self, start: float) -> None:
+        engine = create_engine(self.db_url)
+        table = Activation.__table__  # type: ignore[attr-defined]
+        change = (table.update().where(table.c.provider_id == bindparam("pid"))
+                  .values(bought_at=bindparam("bought"), cancel_at=bindparam("cancel"),
+                          card_refreshed_at=bindparam("bought")))
+        try:
+            while len(self.bought) < len(self.ids):
+                now = time.monotonic()
+                batch: list[dict[str, Any]] = []
+                while (len(self.bought) + len(batch) < len(self.ids)
+                       and self.at(start, len(self.bought) + len(batch)) <= now):
+                    n = len(self.bought) + len(batch)
+                    wall = datetime.now(UTC) - timedelta(seconds=now - self.at(start, n))
+                    batch.append({"pid": self.ids[n], "bought": wall,
+                                  "cancel": wall + CANCEL_AFTER})
+                if batch:
+                    async with engine.begin() as connection:
+                        await connection.execute(change, batch)
+                    self.bought += [self.at(start, len(self.bought) + i)
+                                    for i in range(len(batch))]
+                    continue
+                await asyncio.sleep(min(0.2, max(0.01, self.at(start, len(self.bought))
+                                                 - time.monotonic())))
+        finally:
+            await engine.dispose()
+
+
 async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
+    old = 0.0 if args.sms_age is None else SEEDED_AGE
     async with seeded_bot(args.keys, args.activations, args.keys, args.poll_interval,
-                          args.stall, args.trace) as (emu, process, folder):
+                          args.stall, args.trace, args.background,
+                          old) as (emu, process, folder):
         cpu_before = cpu_seconds(process.pid), cpu_seconds(emu.process.pid)
+        purchases: Purchases | None = None
+        buying: asyncio.Task[None] | None = None
+        if args.sms_age is not None:
+            purchases = Purchases(f"sqlite+aiosqlite:///{folder / 'bot.db'}",
+                                  [a["provider_id"]
+                                   for a in emu.world["activations"][:args.activations]],
+                                  args.rate, args.sms_age)
+            buying = asyncio.create_task(purchases.run(time.monotonic()))
+            await asyncio.sleep(0)  # the numbers bought before the first SMS, first
         window_start = time.monotonic()
         await emu.post("/deliver", {"rate": args.rate, "group429": args.stall == "group429",
                                     "stall_seconds": args.stall_seconds,
@@ -312,16 +383,28 @@ async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
             print(f"warning: {results['delivered']}/{results['expected']} codes delivered "
                   f"({str(exc).splitlines()[0]})", file=sys.stderr)
         rss, peak = rss_mib(process.pid)
+        if buying is not None:
+            await buying
         window = time.monotonic() - window_start
         bot_cpu = cpu_seconds(process.pid) - cpu_before[0]
         emu_cpu = cpu_seconds(emu.process.pid) - cpu_before[1]
-        trace = summarise(folder / TRACE, since=window_start) if args.trace else {}
+        trace = {}
+        if args.trace:
+            trace = summarise(folder / TRACE, since=window_start)
+            keep = Path(args.trace) / f"run-{time.strftime('%H%M%S')}"
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / TRACE).write_bytes((folder / TRACE).read_bytes())
+            (keep / "codes.json").write_text(json.dumps(
+                {"window_start": window_start, "seeded_at": emu.seeded_at, **results}))
+            trace["kept in"] = str(keep)
     # A code that never came counts as infinitely late: the percentiles say "inf" rather
     # than describe only the lucky ones.
     latencies = [got - posted if posted is not None and got is not None else float("inf")
                  for _, posted, got in results["codes"]] or [float("nan")]
-    ages = [(posted - emu.seeded_at, latency)
-            for (_, posted, _), latency in zip(results["codes"], latencies, strict=False)
+    bought = purchases.bought if purchases is not None else []
+    ages = [(posted - (bought[n] if n < len(bought) else emu.seeded_at), latency)
+            for n, ((_, posted, _), latency)
+            in enumerate(zip(results["codes"], latencies, strict=True))
             if posted is not None]
     return DeliveryRun(percentile(latencies, 50), percentile(latencies, 99),
                        results["delivered"], results["expected"], rss, peak,
@@ -353,7 +436,11 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         "| keys | activations | codes/s | stall | POLL_INTERVAL | runs | p50 s (min / med / max) "
         "| p99 s (min / med / max) | delivered | bot RSS MiB (peak) |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        f"| {args.keys} | {args.activations} | {args.rate:g} | {stall} | "
+        f"| {args.keys} | {args.activations}"
+        + (f" (+{args.background} without SMS)" if args.background else "")
+        + f" | {args.rate:g}"
+        + ("" if args.sms_age is None else f" ({args.sms_age:g} s after purchase)")
+        + f" | {stall} | "
         f"{args.poll_interval:g} | {len(runs)} | {spread([r.p50 for r in runs])} | "
         f"{spread([r.p99 for r in runs])} | "
         f"{delivered(runs)} | "
@@ -490,8 +577,16 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--poll-interval", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds allowed after the last SMS for the last code")
-    parser.add_argument("--trace", action="store_true",
-                        help="trace the bot's poll ticks (bench/poll_trace.py)")
+    parser.add_argument("--sms-age", type=float, default=None, metavar="S",
+                        help="each number is bought S seconds before its SMS comes (the "
+                        "others were bought 10 minutes ago); default: every number bought "
+                        "when seeded, so the later SMS come to ever older numbers")
+    parser.add_argument("--background", type=int, default=0, metavar="N",
+                        help="N more running numbers that get no SMS, after the measured "
+                        "ones over the keys (e.g. 1,000 measured codes over 5,000 keys)")
+    parser.add_argument("--trace", metavar="DIR", default=None,
+                        help="trace the bot's poll ticks (bench/poll_trace.py); keep the "
+                        "trace and every code's times in DIR")
     parser.add_argument("--menus", action="store_true", help="menu throughput and p99")
     parser.add_argument("--rss", action="store_true", help="bot memory with many users")
     parser.add_argument("--users", type=int, default=50)

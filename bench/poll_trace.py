@@ -96,6 +96,38 @@ def install(path: Path) -> None:
             emit("round_end", account=account_id, tick=tick_n,
                  took=round(time.monotonic() - started, 4))
 
+    work, apply_ = Poller._work, Poller._apply
+    from bot.outbox import Outbox
+    send_code = Outbox._send_code
+
+    def code_of(seen: Any) -> str | None:
+        status = getattr(seen, "status", None)
+        codes = getattr(seen, "codes", None) or ()
+        return (codes[-1] if codes else None) or (status.code if status is not None else None)
+
+    async def traced_work(self: Any, activation_id: int, seen: Any) -> None:
+        code = code_of(seen)
+        if code is None:
+            return await work(self, activation_id, seen)
+        emit("work", code=code)  # the poller saw the SMS; waits for a work slot
+        return await work(self, activation_id, seen)
+
+    async def traced_apply(self: Any, activation_id: int, seen: Any) -> None:
+        code = code_of(seen)
+        if code is not None:
+            emit("apply", code=code)
+        await apply_(self, activation_id, seen)
+        if code is not None:
+            emit("applied", code=code)  # recorded and queued for its chat
+
+    async def traced_send(self: Any, rec: Any, *args: Any) -> None:
+        emit("send", code=rec.code.code)
+        await send_code(self, rec, *args)
+        emit("sent", code=rec.code.code)
+
+    Poller._work = traced_work  # type: ignore[method-assign]
+    Poller._apply = traced_apply  # type: ignore[method-assign]
+    Outbox._send_code = traced_send  # type: ignore[method-assign,assignment]
     Poller.__init__ = traced_init  # type: ignore[method-assign]
     Poller._tick = traced_tick  # type: ignore[method-assign]
     Poller._poll_due = traced_due  # type: ignore[method-assign]
