@@ -393,7 +393,8 @@ async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
             trace = summarise(folder / TRACE, since=window_start)
             keep = Path(args.trace) / f"run-{time.strftime('%H%M%S')}"
             keep.mkdir(parents=True, exist_ok=True)
-            (keep / TRACE).write_bytes((folder / TRACE).read_bytes())
+            for kept in folder.glob(TRACE.split(".")[0] + "*"):
+                (keep / kept.name).write_bytes(kept.read_bytes())
             (keep / "codes.json").write_text(json.dumps(
                 {"window_start": window_start, "seeded_at": emu.seeded_at, **results}))
             trace["kept in"] = str(keep)

@@ -18,16 +18,17 @@ writes one JSON line per event to TRACE.jsonl (monotonic time `t`, the process's
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
+import os
 import statistics
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 _out: TextIO | None = None
 
@@ -36,16 +37,6 @@ def emit(event: str, **fields: Any) -> None:
     if _out is not None:
         _out.write(json.dumps({"ev": event, "t": round(time.monotonic(), 4),
                                "cpu": round(time.process_time(), 4), **fields}) + "\n")
-
-
-class _TracedSlots(asyncio.Semaphore):
-    async def acquire(self) -> Literal[True]:
-        if not self.locked():
-            return await super().acquire()
-        started = time.monotonic()
-        got = await super().acquire()
-        emit("slot", wait=round(time.monotonic() - started, 4))
-        return got
 
 
 class _SchedulerLog(logging.Handler):
@@ -61,7 +52,7 @@ def install(path: Path) -> None:
     """Wrap the poller; every event goes to `path`."""
     global _out
     from bot import poller as poller_module
-    from bot.poll_accounts import AccountPolling
+    from bot.poll_accounts import AccountPolling, RequestSlots
 
     _out = path.open("w", buffering=1)
     Poller = poller_module.Poller
@@ -70,8 +61,19 @@ def install(path: Path) -> None:
 
     def traced_init(self: Any, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
-        self._request_slots = _TracedSlots(self._request_slots._value)
         self._trace_counts = Counter()
+
+    acquire = RequestSlots.acquire
+
+    async def traced_acquire(self: RequestSlots) -> None:
+        if not self.locked():
+            await acquire(self)
+            return
+        started = time.monotonic()
+        await acquire(self)
+        emit("slot", wait=round(time.monotonic() - started, 4))
+
+    RequestSlots.acquire = traced_acquire  # type: ignore[method-assign]
 
     async def traced_tick(self: Any) -> None:
         self._trace_counts = Counter()
@@ -79,7 +81,10 @@ def install(path: Path) -> None:
         try:
             await tick(self)
         finally:
-            emit("tick_end", n=self.ticks, **self._trace_counts)
+            slots = self._request_slots
+            emit("tick_end", n=self.ticks, slots=getattr(slots, "limit", None),
+                 per_request=round(getattr(slots, "per_request", 0.0), 4),
+                 **self._trace_counts)
 
     def traced_due(self: Any, account_id: int, acts: list[Any]) -> bool:
         due = poll_due(self, account_id, acts)
@@ -168,14 +173,55 @@ def summarise(path: Path, since: float | None = None) -> dict[str, Any]:
         "not due (slow) per tick": dist([float(ends[e["n"]].get("not_due", 0))
                                           for e in ticks if e["n"] in ends]),
         "round s": dist(rounds),
+        "request slots": dist([float(e.get("slots") or 0) for e in ends.values()
+                               if e["t"] >= (since or 0)]),
         "slot waits": f"{len(slots)}, {dist(slots)}",
         "skipped ticks": sum(1 for e in events if e["ev"] == "skipped"),
         "missed ticks": sum(1 for e in events if e["ev"] == "missed"),
     }
 
 
+def sample(path: Path, every: float = 0.005) -> None:
+    """A sampling profile of the main thread (a thread looks at its stack every `every`
+    seconds; no py-spy here): for each function, the samples it was on the stack of
+    (inclusive) and at the top of (self), written to `path` every 10 s."""
+    main = threading.main_thread().ident
+    inclusive: Counter[str] = Counter()
+    top: Counter[str] = Counter()
+    total = 0
+
+    def name(frame: Any) -> str:
+        code = frame.f_code
+        return f"{code.co_filename.rsplit('site-packages/', 1)[-1]}:{code.co_name}"
+
+    def loop() -> None:
+        nonlocal total
+        written = time.monotonic()
+        while True:
+            time.sleep(every)
+            frame = sys._current_frames().get(main or 0)
+            if frame is None:
+                continue
+            total += 1
+            top[name(frame)] += 1
+            seen = set()
+            while frame is not None:
+                seen.add(name(frame))
+                frame = frame.f_back
+            inclusive.update(seen)
+            if time.monotonic() - written > 10:
+                written = time.monotonic()
+                path.write_text(json.dumps({"samples": total,
+                                            "inclusive": inclusive.most_common(150),
+                                            "self": top.most_common(80)}))
+
+    threading.Thread(target=loop, daemon=True, name="bench sampler").start()
+
+
 def main(argv: list[str]) -> int:
     install(Path(argv[0]))
+    if os.environ.get("POLL_TRACE_SAMPLE"):
+        sample(Path(argv[0]).with_suffix(".profile.json"))
     from bot.__main__ import main as bot_main
 
     return bot_main(argv[1:])

@@ -41,13 +41,16 @@ from bot.koala import (
 )
 from bot.money_rules import Due, due
 from bot.observations import Observation, needs_work, new_codes
-from bot.poll_accounts import AccountPolling, _Backoff
+from bot.poll_accounts import AccountPolling, RequestSlots, _Backoff
 from storage.models import Activation
 from storage.states import ActivationState
 
 log = logging.getLogger(__name__)
 
-MAX_PARALLEL_REQUESTS = 8  # provider requests in flight at once, over all accounts
+# Provider requests starting at once, over all accounts: at least this many, more as the
+# accounts asked per tick and the time per request need (bot/poll_accounts.RequestSlots).
+MAX_PARALLEL_REQUESTS = 8
+MOST_PARALLEL_REQUESTS = 256
 SUSPECT_REQUESTS = 4  # more, for accounts whose last round failed (hanging keys)
 MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages only queued)
 MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
@@ -69,6 +72,7 @@ JOB_ID = "koalabot-poll"
 class Poller(AccountPolling):
     def __init__(self, *, manager: ActivationManager, interval: float,
                  request_limit: int = MAX_PARALLEL_REQUESTS,
+                 request_most: int = MOST_PARALLEL_REQUESTS,
                  work_limit: int = MAX_PARALLEL_WORK,
                  leases: AccountLeases | None = None) -> None:
         self.manager = manager
@@ -76,7 +80,7 @@ class Poller(AccountPolling):
         self.interval = interval
         # The end-of-life action runs this early, so two missed ticks still leave room.
         self.end_margin = timedelta(seconds=2 * interval + 5)
-        self._request_slots = asyncio.Semaphore(request_limit)
+        self._request_slots = RequestSlots(request_limit, request_most)
         self._suspect_slots = asyncio.Semaphore(SUSPECT_REQUESTS)  # bot/poll_accounts.py
         self._work_slots = asyncio.Semaphore(work_limit)
         self._scheduler: AsyncIOScheduler | None = None
@@ -195,6 +199,7 @@ class Poller(AccountPolling):
             by_account.setdefault(a.account_id, []).append(a)
         by_account = await self._leased(by_account)  # several instances: my share only
         started = []
+        asked: list[tuple[int, list[Activation]]] = []
         for account_id, acts in by_account.items():
             running = self._account_tasks.get(account_id)
             if running is not None and not running.done():
@@ -208,6 +213,10 @@ class Poller(AccountPolling):
             if not self._poll_due(account_id, acts):
                 self._dispatch(acts, {})  # money rules on our data, as during a pause
                 continue
+            asked.append((account_id, acts))
+        # Enough request slots for this tick's rounds to be sent within half an interval.
+        self._request_slots.size_for(len(asked), self.interval / 2)
+        for account_id, acts in asked:
             self._polled_at[account_id] = self.ticks
             task = self._spawn(self._poll_account(account_id, acts, accounts[account_id]),
                                f"account {account_id}")

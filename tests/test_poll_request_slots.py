@@ -1,0 +1,90 @@
+"""The shared request slots follow the load: with many accounts to ask and a provider that
+takes its time, more than MAX_PARALLEL_REQUESTS requests are out at once, so every
+account is still asked each tick (Little's law: requests in flight = requests per second
+x time per request). Through the real bot's poller against the emulated provider; the
+checks count requests at the provider, nothing is timed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app, close_app, running
+from bot.poller import MAX_PARALLEL_REQUESTS, Poller
+from bot.sandbox.provider import ProviderSandbox
+from bot.sandbox.telegram import TelegramEmulator
+from tests.conftest import Person, make_settings
+from tests.helpers import buy, is_code, set_key, until, within
+
+ACCOUNTS = 24  # three times the fixed slots this replaced
+SLOW_ANSWER = 0.5  # seconds per getActiveActivations while the poller learns its pace
+
+
+@pytest.fixture
+async def patient(tmp_path: Path, provider: ProviderSandbox,
+                  tg: TelegramEmulator) -> AsyncIterator[App]:
+    """The bot with a client that waits as long as the test does: a held request stays
+    out (and keeps its slot) until the provider lets it go."""
+    application = await build_app(make_settings(tmp_path, provider, tg), koala_timeout=600.0,
+                                  koala_backoff=0.01, reconcile_delay=0.05)
+    try:
+        async with running(application, polling_timeout=1):
+            yield application
+    finally:
+        provider.release()
+        await close_app(application)
+
+
+def account_key(n: int) -> str:
+    return f"slotKEY{n:02d}0123456789abcdefABCD"
+
+
+async def test_a_slow_provider_gets_as_many_requests_at_once_as_the_tick_needs(
+        patient: App, tg: TelegramEmulator, provider: ProviderSandbox) -> None:
+    app = patient
+    people = []
+    for n in range(ACCOUNTS):
+        key = account_key(n)
+        provider.add_account(key, balance=50.0)
+        user = tg.add_user(first_name=f"P{n}", language_code="en")
+        person = Person(user, tg.private_chat(user))
+        await set_key(app, person, key)
+        people.append((person, await buy(app, person)))  # just bought: asked every tick
+    await app.poller.stop()
+    poller = Poller(manager=app.manager, interval=2.0)
+    # Slots are held for the whole request here and requests do not time out: only
+    # answers free them, so the requests held at the provider are the slots.
+    poller.slow_after = 600.0
+    poller._request_budget = lambda: 600.0  # type: ignore[method-assign]
+    try:
+        # A provider that answers in SLOW_ANSWER: a few rounds teach the poller its pace.
+        provider.delay_answers(SLOW_ANSWER, actions={"getActiveActivations"}, count=None)
+        for _ in range(3):
+            await poller.tick()
+            await asyncio.gather(*poller._running_tasks())
+        provider.clear_faults()
+
+        # Every key hangs now: more requests are out at once than the fixed slots let out
+        # (before: 8, and the other 16 accounts waited for them, missing their tick).
+        for n in range(ACCOUNTS):
+            provider.hold_key(account_key(n))
+        await poller.tick()
+        await until(lambda: provider.holding > MAX_PARALLEL_REQUESTS,
+                    "more requests held than MAX_PARALLEL_REQUESTS", within(app))
+        # As many as the tick sized its slots for, never more (slots stay a bound).
+        await until(lambda: provider.holding >= poller._request_slots.limit,
+                    "a request in every slot", within(app))
+        assert provider.holding == poller._request_slots.limit <= ACCOUNTS
+    finally:
+        provider.release()
+    # Once answered, the slots go back and every account's code still comes.
+    await asyncio.gather(*poller._running_tasks())
+    for n, (_, a) in enumerate(people):
+        provider.deliver_sms(a.provider_id, f"81{n:02d}")
+    await poller.tick()
+    for n, (person, _) in enumerate(people):
+        await person.chat.wait_for(is_code(f"81{n:02d}"), timeout=within(app))
+    await poller.stop()
