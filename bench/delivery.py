@@ -433,7 +433,10 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         stall += f" ({lasting}"
         got = out_of([r.stalled_delivered for r in runs], runs[0].stalled)
         stall += f"; stalled codes delivered {got})"
+    # The row is last: the smoke test and readers of the file take the last line.
     return [
+        *window_lines(runs),
+        "",
         "| keys | activations | codes/s | stall | POLL_INTERVAL | runs | p50 s (min / med / max) "
         "| p99 s (min / med / max) | delivered | bot RSS MiB (peak) |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -447,8 +450,6 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         f"{delivered(runs)} | "
         f"{spread([r.rss for r in runs], '{:.0f}')} "
         f"({spread([r.peak for r in runs], '{:.0f}')}) |",
-        "",
-        *window_lines(runs),
     ]
 
 

@@ -110,12 +110,12 @@ def install(path: Path) -> None:
         codes = getattr(seen, "codes", None) or ()
         return (codes[-1] if codes else None) or (status.code if status is not None else None)
 
-    async def traced_work(self: Any, activation_id: int, seen: Any) -> None:
+    async def traced_work(self: Any, activation_id: int, seen: Any, *rest: Any) -> None:
         code = code_of(seen)
         if code is None:
-            return await work(self, activation_id, seen)
+            return await work(self, activation_id, seen, *rest)
         emit("work", code=code)  # the poller saw the SMS; waits for a work slot
-        return await work(self, activation_id, seen)
+        return await work(self, activation_id, seen, *rest)
 
     async def traced_apply(self: Any, activation_id: int, seen: Any) -> None:
         code = code_of(seen)
@@ -130,7 +130,7 @@ def install(path: Path) -> None:
         await send_code(self, rec, *args)
         emit("sent", code=rec.code.code)
 
-    Poller._work = traced_work  # type: ignore[method-assign]
+    Poller._work = traced_work  # type: ignore[method-assign,assignment]
     Poller._apply = traced_apply  # type: ignore[method-assign]
     Outbox._send_code = traced_send  # type: ignore[method-assign,assignment]
     Poller.__init__ = traced_init  # type: ignore[method-assign]

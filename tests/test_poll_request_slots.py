@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,11 @@ from bot.app import App, build_app, close_app, running
 from bot.poller import MAX_PARALLEL_REQUESTS, Poller
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
+from storage.states import ActivationState
 from tests.conftest import Person, make_settings
-from tests.helpers import buy, is_code, set_key, until, within
+from tests.helpers import buy, is_code, set_key, stored, until, within
+from tests.helpers_time import TimeTravel
+from tests.test_poll_scale import quiet_tick
 
 ACCOUNTS = 24  # three times the fixed slots this replaced
 SLOW_ANSWER = 0.5  # seconds per getActiveActivations while the poller learns its pace
@@ -87,4 +91,35 @@ async def test_a_slow_provider_gets_as_many_requests_at_once_as_the_tick_needs(
     await poller.tick()
     for n, (person, _) in enumerate(people):
         await person.chat.wait_for(is_code(f"81{n:02d}"), timeout=within(app))
+    await poller.stop()
+
+
+async def test_a_code_is_read_once_by_the_poller_and_a_due_rule_still_runs(
+        app: App, alice: Person, provider: ProviderSandbox,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A code with no money rule due: the poller reads the activation once (to apply
+    it), not again for the money rules. A code near the end: the rule still runs."""
+    travel = TimeTravel(app, provider)
+    await set_key(app, alice)
+    a = await buy(app, alice)
+    await app.poller.stop()
+    poller = Poller(manager=app.manager, interval=2.0)
+    reads: list[int] = []
+    with_codes = app.manager.with_codes
+
+    async def counting(activation_id: int) -> Any:
+        reads.append(activation_id)
+        return await with_codes(activation_id)
+
+    monkeypatch.setattr(app.manager, "with_codes", counting)
+    provider.deliver_sms(a.provider_id, "5252")
+    await quiet_tick(poller)
+    await alice.chat.wait_for(is_code("5252"), timeout=within(app))
+    assert reads == [a.id]  # applied; no money rule was due, so no second read
+
+    # Near its end with its code: the rule is due on the tick's row, so the same work
+    # runs it and the activation is completed.
+    travel.advance((a.ends_at - app.manager.clock()).total_seconds() - 5)
+    await quiet_tick(poller)
+    assert (await stored(app, a)).state == ActivationState.COMPLETED
     await poller.stop()
