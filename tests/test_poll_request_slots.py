@@ -123,3 +123,33 @@ async def test_a_code_is_read_once_by_the_poller_and_a_due_rule_still_runs(
     await quiet_tick(poller)
     assert (await stored(app, a)).state == ActivationState.COMPLETED
     await poller.stop()
+
+
+async def test_old_numbers_are_asked_a_few_each_tick_not_all_on_one(
+        app: App, tg: TelegramEmulator, provider: ProviderSandbox) -> None:
+    """Accounts whose numbers are all old are asked every slow_every ticks, each on its
+    own tick: ten such accounts, first asked together, are then asked two a tick (they
+    were all asked on one tick in five, the young accounts' requests waiting behind)."""
+    travel = TimeTravel(app, provider)
+    for n in range(10):
+        key = account_key(n)
+        provider.add_account(key, balance=50.0)
+        user = tg.add_user(first_name=f"Old{n}", language_code="en")
+        person = Person(user, tg.private_chat(user))
+        await set_key(app, person, key)
+        await buy(app, person)
+    await app.poller.stop()
+    travel.advance(300)  # every number old now
+    poller = Poller(manager=app.manager, interval=2.0)
+    assert poller.slow_every == 5
+    asked = provider.calls("getActiveActivations")
+    await quiet_tick(poller)
+    assert provider.calls("getActiveActivations") == asked + 10  # first seen: all
+    per_tick = []
+    for _ in range(2 * poller.slow_every):
+        asked = provider.calls("getActiveActivations")
+        await quiet_tick(poller)
+        per_tick.append(provider.calls("getActiveActivations") - asked)
+    assert sum(per_tick) == 2 * 10  # each account still asked once per slow_every ticks
+    assert max(per_tick) <= 2  # spread: two a tick, never all ten at once
+    await poller.stop()
