@@ -220,6 +220,14 @@ def sample(path: Path, every: float = 0.005) -> None:
 
 def main(argv: list[str]) -> int:
     install(Path(argv[0]))
+    # Experiments, not the bot's settings: the GIL switch interval (seconds), and the
+    # share of an interval a tick's requests are spread over (bot.poller.SEND_WITHIN).
+    if os.environ.get("POLL_TRACE_SWITCH"):
+        sys.setswitchinterval(float(os.environ["POLL_TRACE_SWITCH"]))
+    if os.environ.get("POLL_TRACE_SEND_WITHIN"):
+        from bot import poller
+
+        poller.SEND_WITHIN = float(os.environ["POLL_TRACE_SEND_WITHIN"])
     if os.environ.get("POLL_TRACE_SAMPLE"):
         sample(Path(argv[0]).with_suffix(".profile.json"))
     from bot.__main__ import main as bot_main

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 # accounts asked per tick and the time per request need (bot/poll_accounts.RequestSlots).
 MAX_PARALLEL_REQUESTS = 8
 MOST_PARALLEL_REQUESTS = 256
+SEND_WITHIN = 0.5  # of an interval: the time a tick's requests are spread over
 SUSPECT_REQUESTS = 4  # more, for accounts whose last round failed (hanging keys)
 MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages only queued)
 MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
@@ -214,8 +215,8 @@ class Poller(AccountPolling):
                 self._dispatch(acts, {})  # money rules on our data, as during a pause
                 continue
             asked.append((account_id, acts))
-        # Enough request slots for this tick's rounds to be sent within half an interval.
-        self._request_slots.size_for(len(asked), self.interval / 2)
+        # Enough request slots for this tick's rounds to be sent within SEND_WITHIN of it.
+        self._request_slots.size_for(len(asked), self.interval * SEND_WITHIN)
         for account_id, acts in asked:
             self._polled_at[account_id] = self.ticks
             task = self._spawn(self._poll_account(account_id, acts, accounts[account_id]),
