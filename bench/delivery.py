@@ -52,6 +52,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import bindparam
+from sqlalchemy.exc import OperationalError
 
 from bench.emulators import TOKEN
 from bench.poll_trace import summarise
@@ -339,8 +340,14 @@ class Purchases:
                     batch.append({"pid": self.ids[n], "bought": wall,
                                   "cancel": wall + CANCEL_AFTER})
                 if batch:
-                    async with engine.begin() as connection:
-                        await connection.execute(change, batch)
+                    while True:
+                        try:
+                            async with engine.begin() as connection:
+                                await connection.execute(change, batch)
+                            break
+                        except OperationalError as exc:  # locked past the 30 s busy wait
+                            print(f"warning: purchases wait for the database: {exc.orig}",
+                                  file=sys.stderr)
                     self.bought += [self.at(start, len(self.bought) + i)
                                     for i in range(len(batch))]
                     continue
