@@ -2,6 +2,7 @@
 
     python -m bench.delivery --keys 1000 --activations 1000 --rate 10 --runs 3 \\
         [--stall group429|hanging-keys [--stall-seconds S] [--retry-after S]] \\
+        [--sms-age S] [--background N] [--trace DIR] \\
         [--poll-interval 2] [--timeout 120] [--write]
     python -m bench.delivery --menus --users 50 [--rounds 3] [--runs 3] [--write]
     python -m bench.delivery --rss --users 10000 [--activations 0] [--runs 1] [--write]
