@@ -2,7 +2,8 @@
 
     python -m bench.delivery --keys 1000 --activations 1000 --rate 10 --runs 3 \\
         [--stall group429|hanging-keys [--stall-seconds S] [--retry-after S]] \\
-        [--by-chat] [--poll-interval 2] [--timeout 120] [--trace FILE] [--write]
+        [--sms-age S] [--background N] [--by-chat] [--trace DIR] [--emu-trace FILE] \\
+        [--poll-interval 2] [--timeout 120] [--write]
     python -m bench.delivery --menus --users 50 [--rounds 3] [--runs 3] [--write]
     python -m bench.delivery --rss --users 10000 [--activations 0] [--runs 1] [--write]
 
@@ -51,8 +52,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import bindparam
+from sqlalchemy.exc import OperationalError
 
 from bench.emulators import TOKEN
+from bench.poll_trace import summarise
 from storage.crypto import KeyBox, mask_key
 from storage.db import create_engine, migrate, session_factory
 from storage.models import Account, Activation, User
@@ -63,6 +67,9 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 SECRET = "bench-secret-key-0123456789abcdef"
 GROUP_STALLED = 40
 HANGING_KEYS = 8
+CANCEL_AFTER = timedelta(seconds=120)
+SEEDED_AGE = 600.0  # --sms-age: every number was bought this long ago until "bought" again
+OLD_AFTER = 180.0  # bot.poller.FAST_FOR: older numbers are polled every SLOW_POLL only
 
 
 # ---------------------------------------------------------------------- measuring
@@ -115,6 +122,8 @@ class Emulators:
     telegram: str
     control: str
     http: aiohttp.ClientSession
+    seeded_at: float = 0.0  # monotonic (system-wide): when the numbers were "bought"
+    world: dict[str, Any] = field(default_factory=dict)  # what /seed answered
 
     async def get(self, path: str) -> Any:
         async with self.http.get(self.control + path) as response:
@@ -156,18 +165,30 @@ async def emulators() -> AsyncIterator[Emulators]:
         await stop(process)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+TRACE = "poll-trace.jsonl"  # in the run's folder, with --trace
+
+
 @asynccontextmanager
 async def bot(folder: Path, emu: Emulators, db_url: str, poll_interval: float,
-              python_args: Sequence[str] = ("-m", "bot"),
+              trace: bool = False, python_args: Sequence[str] = ("-m", "bot"),
               ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python_args`: bench.heap runs the bot under a wrapper that dumps its heap."""
+    """`python_args`: bench.heap runs the bot under a wrapper that dumps its heap;
+    `trace` runs it under bench.poll_trace instead."""
     env = {**child_env(), "BOT_TOKEN": TOKEN, "SECRET_KEY": SECRET,
            "KOALA_API_URL": emu.provider, "TELEGRAM_API_URL": emu.telegram,
            "DATABASE_URL": db_url, "POLL_INTERVAL": str(poll_interval),
            "LOG_LEVEL": "WARNING"}
     with (folder / "bot.log").open("wb") as log:
+        command = (["-m", "bench.poll_trace", str(folder / TRACE)] if trace
+                   else list(python_args))
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *python_args, cwd=folder, env=env, stdout=log,
+            sys.executable, *command, cwd=folder, env=env, stdout=log,
             stderr=asyncio.subprocess.STDOUT)
         try:
             yield process
@@ -190,9 +211,11 @@ async def wait_until(check: Callable[[], Any], timeout: float, what: str,
         await asyncio.sleep(0.2)
 
 
-async def seed_database(db_url: str, world: dict[str, Any],
-                        poll_interval: float) -> None:
-    """Write the emulators' world into the bot's database (see the module docstring)."""
+async def seed_database(db_url: str, world: dict[str, Any], poll_interval: float,
+                        bought_before: float = 0.0) -> None:
+    """Write the emulators' world into the bot's database (see the module docstring).
+    Every number was bought `bought_before` seconds ago (its card drawn since its cancel
+    window opened when that is over 120 s)."""
     engine = create_engine(db_url)
     try:
         await migrate(engine)
@@ -212,6 +235,7 @@ async def seed_database(db_url: str, world: dict[str, Any],
             for a in world["activations"]:
                 account_id = accounts[a["key"]].id
                 assert account_id is not None
+                bought = now - timedelta(seconds=bought_before)
                 session.add(Activation(
                     provider_id=a["provider_id"], account_id=account_id,
                     chat_id=a["chat_id"], buyer_id=a["owner"],
@@ -219,8 +243,9 @@ async def seed_database(db_url: str, world: dict[str, Any],
                     phone=a["phone"], cost=a["cost"], state=ActivationState.WAITING,
                     # As the provider says: a flag that differs is written on the first
                     # poll, 1,000 writes queued in front of the measured codes.
-                    can_get_another_sms=a.get("another_sms", False),
-                    bought_at=now, cancel_at=now + timedelta(seconds=120),
+                    can_get_another_sms=a.get("can_get_another_sms", False),
+                    bought_at=bought, cancel_at=bought + CANCEL_AFTER,
+                    card_refreshed_at=now if bought_before else None,
                     ends_at=now + timedelta(days=1), updated_at=now))
             await session.commit()
     finally:
@@ -229,7 +254,9 @@ async def seed_database(db_url: str, world: dict[str, Any],
 
 @asynccontextmanager
 async def seeded_bot(keys: int, activations: int, users: int, poll_interval: float,
-                     stall: str | None, python_args: Sequence[str] = ("-m", "bot"),
+                     stall: str | None, trace: bool = False, background: int = 0,
+                     bought_before: float = 0.0,
+                     python_args: Sequence[str] = ("-m", "bot"),
                      ) -> AsyncIterator[tuple[Emulators,
                                                              asyncio.subprocess.Process,
                                                              Path]]:
@@ -241,9 +268,14 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
             world = await emu.post("/seed", {
                 "keys": keys, "activations": activations, "users": users,
                 "group_activations": GROUP_STALLED if stall == "group429" else 0,
-                "hanging_keys": HANGING_KEYS if stall == "hanging-keys" else 0})
-            await seed_database(db_url, world, poll_interval)
-            async with bot(folder, emu, db_url, poll_interval, python_args) as process:
+                "hanging_keys": HANGING_KEYS if stall == "hanging-keys" else 0,
+                "background": background})
+            emu.seeded_at = time.monotonic() - bought_before  # bought_at, every number
+            emu.world = world
+            await seed_database(db_url, world, poll_interval, bought_before)
+            polled = len({a["key"] for a in world["activations"]})
+            async with bot(folder, emu, db_url, poll_interval, trace,
+                           python_args) as process:
                 async def polling() -> bool:
                     if process.returncode is not None:
                         raise AssertionError(
@@ -255,7 +287,14 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
 
                 await wait_until(polling, 120, "the bot polling Telegram and the provider",
                                  folder)
-                # One more interval: start-up work (first tick, cards) is not measured.
+
+                async def settled() -> bool:
+                    # Start-up work (first ticks, cards) is not measured: two rounds of
+                    # every account's poll first, then one more interval.
+                    stats = await emu.get("/stats")
+                    return bool(stats["getActiveActivations"] >= 2 * polled - HANGING_KEYS)
+
+                await wait_until(settled, 300, "two poll rounds over every account", folder)
                 await asyncio.sleep(poll_interval)
                 yield emu, process, folder
 
@@ -273,11 +312,77 @@ class DeliveryRun:
     peak: float
     stalled: int = 0
     stalled_delivered: int = 0
+    bot_cpu: float = 0.0  # seconds of CPU from the first SMS to the last code
+    emu_cpu: float = 0.0
+    window: float = 0.0  # wall seconds of that window
+    # Each SMS posted: its number's age then (s since bought_at) and its latency.
+    ages: list[tuple[float, float]] = field(default_factory=list)
+    trace: dict[str, Any] = field(default_factory=dict)
+
+
+class Purchases:
+    """--sms-age: number n is "bought" (its row's bought_at, cancel_at and card time moved
+    to then) `age` seconds before its SMS, which comes at start + n / rate; the other
+    numbers stay as seeded (bought long ago). Rows are written in small batches from
+    this process, as the bot's own purchases would be, while the bot runs."""
+
+    def __init__(self, db_url: str, provider_ids: list[int], rate: float, age: float) -> None:
+        self.db_url, self.ids, self.rate, self.age = db_url, provider_ids, rate, age
+        self.bought: list[float] = []  # monotonic, per measured number, as written
+
+    def at(self, start: float, n: int) -> float:
+        return start + n / self.rate - self.age
+
+    async def run(self, start: float) -> None:
+        engine = create_engine(self.db_url)
+        table = Activation.__table__  # type: ignore[attr-defined]
+        change = (table.update().where(table.c.provider_id == bindparam("pid"))
+                  .values(bought_at=bindparam("bought"), cancel_at=bindparam("cancel"),
+                          card_refreshed_at=bindparam("bought")))
+        try:
+            while len(self.bought) < len(self.ids):
+                now = time.monotonic()
+                batch: list[dict[str, Any]] = []
+                while (len(self.bought) + len(batch) < len(self.ids)
+                       and self.at(start, len(self.bought) + len(batch)) <= now):
+                    n = len(self.bought) + len(batch)
+                    wall = datetime.now(UTC) - timedelta(seconds=now - self.at(start, n))
+                    batch.append({"pid": self.ids[n], "bought": wall,
+                                  "cancel": wall + CANCEL_AFTER})
+                if batch:
+                    while True:
+                        try:
+                            async with engine.begin() as connection:
+                                await connection.execute(change, batch)
+                            break
+                        except OperationalError as exc:  # locked past the 30 s busy wait
+                            print(f"warning: purchases wait for the database: {exc.orig}",
+                                  file=sys.stderr)
+                    self.bought += [self.at(start, len(self.bought) + i)
+                                    for i in range(len(batch))]
+                    continue
+                await asyncio.sleep(min(0.2, max(0.01, self.at(start, len(self.bought))
+                                                 - time.monotonic())))
+        finally:
+            await engine.dispose()
 
 
 async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
+    old = 0.0 if args.sms_age is None else SEEDED_AGE
     async with seeded_bot(args.keys, args.activations, args.keys, args.poll_interval,
-                          args.stall) as (emu, process, folder):
+                          args.stall, args.trace, args.background,
+                          old) as (emu, process, folder):
+        cpu_before = cpu_seconds(process.pid), cpu_seconds(emu.process.pid)
+        purchases: Purchases | None = None
+        buying: asyncio.Task[None] | None = None
+        if args.sms_age is not None:
+            purchases = Purchases(f"sqlite+aiosqlite:///{folder / 'bot.db'}",
+                                  [a["provider_id"]
+                                   for a in emu.world["activations"][:args.activations]],
+                                  args.rate, args.sms_age)
+            buying = asyncio.create_task(purchases.run(time.monotonic()))
+            await asyncio.sleep(0)  # the numbers bought before the first SMS, first
+        window_start = time.monotonic()
         await emu.post("/deliver", {"rate": args.rate, "group429": args.stall == "group429",
                                     "stall_seconds": args.stall_seconds,
                                     "retry_after": args.retry_after,
@@ -296,16 +401,37 @@ async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
             print(f"warning: {results['delivered']}/{results['expected']} codes delivered "
                   f"({str(exc).splitlines()[0]})", file=sys.stderr)
         rss, peak = rss_mib(process.pid)
+        if args.emu_trace:
+            requests = json.dumps(await emu.get("/trace"))
+            await asyncio.to_thread(Path(args.emu_trace).write_text, requests)
+        if buying is not None:
+            await buying
+        window = time.monotonic() - window_start
+        bot_cpu = cpu_seconds(process.pid) - cpu_before[0]
+        emu_cpu = cpu_seconds(emu.process.pid) - cpu_before[1]
+        trace = {}
         if args.trace:
-            trace = json.dumps(await emu.get("/trace"))
-            await asyncio.to_thread(Path(args.trace).write_text, trace)
+            trace = summarise(folder / TRACE, since=window_start)
+            keep = Path(args.trace) / f"run-{time.strftime('%H%M%S')}"
+            keep.mkdir(parents=True, exist_ok=True)
+            for kept in folder.glob(TRACE.split(".")[0] + "*"):
+                (keep / kept.name).write_bytes(kept.read_bytes())
+            (keep / "codes.json").write_text(json.dumps(
+                {"window_start": window_start, "seeded_at": emu.seeded_at, **results}))
+            trace["kept in"] = str(keep)
     # A code that never came counts as infinitely late: the percentiles say "inf" rather
     # than describe only the lucky ones.
     latencies = [got - posted if posted is not None and got is not None else float("inf")
                  for _, posted, got in results["codes"]] or [float("nan")]
+    bought = purchases.bought if purchases is not None else []
+    ages = [(posted - (bought[n] if n < len(bought) else emu.seeded_at), latency)
+            for n, ((_, posted, _), latency)
+            in enumerate(zip(results["codes"], latencies, strict=True))
+            if posted is not None]
     return DeliveryRun(percentile(latencies, 50), percentile(latencies, 99),
                        results["delivered"], results["expected"], rss, peak,
-                       results["stalled"], results["stalled_delivered"])
+                       results["stalled"], results["stalled_delivered"], bot_cpu, emu_cpu,
+                       window, ages, trace)
 
 
 def out_of(got: Sequence[int], expected: int) -> str:
@@ -328,18 +454,49 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         stall += f" ({lasting}"
         got = out_of([r.stalled_delivered for r in runs], runs[0].stalled)
         stall += f"; stalled codes delivered {got})"
+    # The row is last: the smoke test and readers of the file take the last line.
     return [
+        *window_lines(runs),
+        "",
         "| keys | activations | codes/s | stall | POLL_INTERVAL | runs | p50 s (min / med / max) "
         "| p99 s (min / med / max) | delivered | bot RSS MiB (peak) |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        f"| {args.keys} | {args.activations} | {args.rate:g}"
-        f"{' (by chat)' if args.by_chat else ''} | {stall} | "
+        f"| {args.keys} | {args.activations}"
+        + (f" (+{args.background} without SMS)" if args.background else "")
+        + f" | {args.rate:g}"
+        + (" (by chat)" if args.by_chat else "")
+        + ("" if args.sms_age is None else f" ({args.sms_age:g} s after purchase)")
+        + f" | {stall} | "
         f"{args.poll_interval:g} | {len(runs)} | {spread([r.p50 for r in runs])} | "
         f"{spread([r.p99 for r in runs])} | "
         f"{delivered(runs)} | "
         f"{spread([r.rss for r in runs], '{:.0f}')} "
         f"({spread([r.peak for r in runs], '{:.0f}')}) |",
     ]
+
+
+def window_lines(runs: list[DeliveryRun]) -> list[str]:
+    """CPU of both processes over the measured window, and how old the numbers were."""
+    lines = ["| run | window s | bot CPU s (% of one core) | emulators CPU s (% of one core) "
+             f"| SMS to numbers older than {OLD_AFTER:g} s | their p50 / p99 s "
+             "| younger: p50 / p99 s |", "|---|---|---|---|---|---|---|"]
+    for n, r in enumerate(runs, 1):
+        old = [lat for age, lat in r.ages if age >= OLD_AFTER]
+        young = [lat for age, lat in r.ages if age < OLD_AFTER]
+
+        def p(values: list[float]) -> str:
+            return (f"{percentile(values, 50):.2f} / {percentile(values, 99):.2f}"
+                    if values else "-")
+
+        share = r.window or float("nan")
+        lines.append(f"| {n} | {r.window:.0f} | {r.bot_cpu:.1f} ({100 * r.bot_cpu / share:.0f} %) "
+                     f"| {r.emu_cpu:.1f} ({100 * r.emu_cpu / share:.0f} %) | {len(old)}/"
+                     f"{len(r.ages)} | {p(old)} | {p(young)} |")
+    for n, r in enumerate(runs, 1):
+        if r.trace:
+            lines += ["", f"Poller trace, run {n} (the measured window): "
+                      + "; ".join(f"{k}: {v}" for k, v in r.trace.items())]
+    return lines
 
 
 @dataclass
@@ -446,8 +603,18 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
                         help="seconds allowed after the last SMS for the last code")
     parser.add_argument("--by-chat", action="store_true",
                         help="each chat's codes one after another (default: round-robin)")
-    parser.add_argument("--trace", default=None,
-                        help="write the last run's requests and code times (JSON) here")
+    parser.add_argument("--emu-trace", default=None, metavar="FILE",
+                        help="write the last run's Telegram requests and code times (JSON)")
+    parser.add_argument("--sms-age", type=float, default=None, metavar="S",
+                        help="each number is bought S seconds before its SMS comes (the "
+                        "others were bought 10 minutes ago); default: every number bought "
+                        "when seeded, so the later SMS come to ever older numbers")
+    parser.add_argument("--background", type=int, default=0, metavar="N",
+                        help="N more running numbers that get no SMS, after the measured "
+                        "ones over the keys (e.g. 1,000 measured codes over 5,000 keys)")
+    parser.add_argument("--trace", metavar="DIR", default=None,
+                        help="trace the bot's poll ticks (bench/poll_trace.py); keep the "
+                        "trace and every code's times in DIR")
     parser.add_argument("--menus", action="store_true", help="menu throughput and p99")
     parser.add_argument("--rss", action="store_true", help="bot memory with many users")
     parser.add_argument("--users", type=int, default=50)

@@ -9,12 +9,14 @@ processes, so the bot's CPU time and memory are its own.
 
 Control API (JSON in, JSON out), on the ``control`` address:
 
-- ``POST /seed`` ``{"keys", "activations", "users", "group_activations", "hanging_keys"}``:
+- ``POST /seed`` ``{"keys", "activations", "users", "group_activations", "hanging_keys",
+  "background"}``:
   creates the provider accounts (one key per user), the users' private chats, and running
   activations at the provider, each with a placeholder card message in its chat (the bot
   edits it when the code comes, as it edits a card it sent itself). Returns what the
   driver needs to write the same world into the bot's database. Activations go round-robin
-  over the first ``keys`` keys. ``group_activations`` more are bought with one extra key and
+  over the first ``keys`` keys, then ``background`` more that get no SMS (running numbers
+  polled but not measured). ``group_activations`` more are bought with one extra key and
   live in one group chat; ``hanging_keys`` extra keys get one activation each and every
   provider request made with them hangs (longer than the bot's client time-out).
 - ``POST /deliver`` ``{"rate", "group429": bool, "stall_seconds", "retry_after"}``:
@@ -87,10 +89,14 @@ class BenchProvider(ProviderSandbox):
     def seed_activation(self, key: str) -> SandboxActivation:
         """A running activation, as getNumberV2 leaves it, without the HTTP round trip."""
         now = self.now()
+        offer = self._offers.get((SERVICE, COUNTRY))
         act = SandboxActivation(
             id=self._next_id, api_key=key, service=SERVICE, country=COUNTRY, provider_id=0,
             phone=self._new_phone(COUNTRY), cost=COST, created=now,
-            cancel_at=now + self.cancel_delay, end_at=now + self.lifetime)
+            cancel_at=now + self.cancel_delay, end_at=now + self.lifetime,
+            # As getNumberV2 would say for this offer: the bot's row gets the same flag,
+            # so its first poll finds nothing to write (a bought number's row has it).
+            another_sms=offer.another_sms if offer is not None else True)
         self._next_id += 1
         self._activations[act.id] = act
         self._by_key.setdefault(key, {})[act.id] = act
@@ -169,7 +175,7 @@ class World:
     deliverer: asyncio.Task[None] | None = None
 
     def seed(self, keys: int, activations: int, users: int, group_activations: int,
-             hanging_keys: int) -> dict[str, Any]:
+             hanging_keys: int, background: int = 0) -> dict[str, Any]:
         users = max(users, keys)
         self.users = [self.tg.add_user(first_name=f"U{i}") for i in range(users)]
         out_users = []
@@ -188,13 +194,18 @@ class World:
             out_acts.append({"provider_id": act.id, "key": key, "owner": owner.id,
                              "chat_id": chat.id, "phone": act.phone, "cost": act.cost,
                              "card_message_id": card.message_id,
-                             "another_sms": act.another_sms})
+                             "can_get_another_sms": act.another_sms})
             return act.id, code
 
         for n in range(activations):
             owner = self.users[n % keys]
             self.measured.append(buy(bench_key(n % keys), owner, self.tg.private_chat(owner),
                                      bench_code(n)))
+        for n in range(activations, activations + background):
+            # Running numbers that get no SMS (not measured): they are polled like the
+            # others, so 1,000 measured codes can be taken over 5,000 keys' polls.
+            owner = self.users[n % keys]
+            buy(bench_key(n % keys), owner, self.tg.private_chat(owner), "")
         extra = users
         if group_activations:
             admin = self.tg.add_user(first_name="GroupAdmin")
@@ -311,7 +322,8 @@ def control_app(world: World) -> web.Application:
         keys = int(d["keys"])
         return web.json_response(world.seed(
             keys, int(d.get("activations", 0)), int(d.get("users", keys)),
-            int(d.get("group_activations", 0)), int(d.get("hanging_keys", 0))))
+            int(d.get("group_activations", 0)), int(d.get("hanging_keys", 0)),
+            int(d.get("background", 0))))
 
     async def deliver(request: web.Request) -> web.Response:
         d = await body(request)

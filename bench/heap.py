@@ -78,7 +78,7 @@ async def measure(args: argparse.Namespace) -> None:
     python_args = ("-c", TRACED) if args.trace or args.trim else ("-m", "bot")
     users = max(args.users, args.keys)
     async with seeded_bot(args.keys, args.activations, users, args.poll_interval, None,
-                          python_args) as (emu, process, _):
+                          python_args=python_args) as (emu, process, _):
         print(f"after start: {rss_mib(process.pid)[0]:.0f} MiB", flush=True)
         if args.trace:  # OUT.start and OUT: what grows while the bot runs
             await snapshot(process, Path(args.out + ".start"))

@@ -41,13 +41,17 @@ from bot.koala import (
 )
 from bot.money_rules import Due, due
 from bot.observations import Observation, needs_work, new_codes
-from bot.poll_accounts import AccountPolling, _Backoff
+from bot.poll_accounts import AccountPolling, RequestSlots, _Backoff
 from storage.models import Activation
 from storage.states import ActivationState
 
 log = logging.getLogger(__name__)
 
-MAX_PARALLEL_REQUESTS = 8  # provider requests in flight at once, over all accounts
+# Provider requests starting at once, over all accounts: at least this many, more as the
+# accounts asked per tick and the time per request need (bot/poll_accounts.RequestSlots).
+MAX_PARALLEL_REQUESTS = 8
+MOST_PARALLEL_REQUESTS = 256
+SEND_WITHIN = 0.5  # of an interval: the time a tick's requests are spread over
 SUSPECT_REQUESTS = 4  # more, for accounts whose last round failed (hanging keys)
 MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages only queued)
 MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
@@ -69,6 +73,7 @@ JOB_ID = "koalabot-poll"
 class Poller(AccountPolling):
     def __init__(self, *, manager: ActivationManager, interval: float,
                  request_limit: int = MAX_PARALLEL_REQUESTS,
+                 request_most: int = MOST_PARALLEL_REQUESTS,
                  work_limit: int = MAX_PARALLEL_WORK,
                  leases: AccountLeases | None = None) -> None:
         self.manager = manager
@@ -76,7 +81,7 @@ class Poller(AccountPolling):
         self.interval = interval
         # The end-of-life action runs this early, so two missed ticks still leave room.
         self.end_margin = timedelta(seconds=2 * interval + 5)
-        self._request_slots = asyncio.Semaphore(request_limit)
+        self._request_slots = RequestSlots(request_limit, request_most)
         self._suspect_slots = asyncio.Semaphore(SUSPECT_REQUESTS)  # bot/poll_accounts.py
         self._work_slots = asyncio.Semaphore(work_limit)
         self._scheduler: AsyncIOScheduler | None = None
@@ -196,6 +201,7 @@ class Poller(AccountPolling):
             by_account.setdefault(a.account_id, []).append(a)
         by_account = await self._leased(by_account)  # several instances: my share only
         started = []
+        asked: list[tuple[int, list[Activation]]] = []
         for account_id, acts in by_account.items():
             running = self._account_tasks.get(account_id)
             if running is not None and not running.done():
@@ -209,6 +215,10 @@ class Poller(AccountPolling):
             if not self._poll_due(account_id, acts):
                 self._dispatch(acts, {})  # money rules on our data, as during a pause
                 continue
+            asked.append((account_id, acts))
+        # Enough request slots for this tick's rounds to be sent within SEND_WITHIN of it.
+        self._request_slots.size_for(len(asked), self.interval * SEND_WITHIN)
+        for account_id, acts in asked:
             self._polled_at[account_id] = self.ticks
             task = self._spawn(self._poll_account(account_id, acts, accounts[account_id]),
                                f"account {account_id}")
@@ -225,13 +235,22 @@ class Poller(AccountPolling):
             # in the background and its account is skipped until it is done.
             # Counted from the tick's start: a tick that outlived the interval would make
             # the scheduler skip the next one, and everybody's poll would wait for it.
-            left = tick_started + self.interval * 0.9 - time.monotonic()
+            # Half the interval, not nearly all of it: at 5,000 accounts the tick's own
+            # reads take a second on a busy machine, and 0.9 of the interval on top made
+            # most ticks overrun (APScheduler skipped 135 of 280 in one run).
+            left = tick_started + self.interval * 0.5 - time.monotonic()
             await asyncio.wait(started, timeout=max(left, 0.1))
 
     def _poll_due(self, account_id: int, acts: list[Activation]) -> bool:
         """Whether the account is asked this tick (the adaptive interval, see FAST_FOR)."""
         last = self._polled_at.get(account_id)
         if last is None or self.ticks - last >= self.slow_every:
+            return True
+        # Each account has its own phase among the slow_every ticks, so old accounts are
+        # asked a few every tick, not all on the same one: accounts first seen together
+        # (a restart, 5,000 numbers seeded at once) stayed in step, one tick in five
+        # asked every one of them, and the young accounts' requests queued behind.
+        if (self.ticks + account_id) % self.slow_every == 0:
             return True
         now = self.manager.clock()
         return any(self.needs_fast_poll(a, now) for a in acts)
@@ -276,18 +295,24 @@ class Poller(AccountPolling):
             if running is not None and not running.done():
                 continue
             seen = observed.get(a.id, Observation(None))
-            if not needs_work(a, seen, self._known.get(a.id, []), self.manager.clock(),
-                              self.end_margin):
+            now = self.manager.clock()
+            if not needs_work(a, seen, self._known.get(a.id, []), now, self.end_margin):
                 continue
-            self._activation_tasks[a.id] = self._spawn(self._work(a.id, seen),
+            rule = due(a, now, end_margin=self.end_margin) is not Due.NOTHING
+            self._activation_tasks[a.id] = self._spawn(self._work(a.id, seen, rule),
                                                        f"activation {a.id}")
 
-    async def _work(self, activation_id: int, seen: Observation) -> None:
+    async def _work(self, activation_id: int, seen: Observation, rule: bool = True) -> None:
+        """`rule`: a money rule was due on the tick's row. When none was, none is after
+        this work either (a code, a flag or the provider's cancel never makes one due;
+        only the clock does, and the next tick sees that), so its re-read is skipped: two
+        statements per code, paid ten times a second at 10 codes/s."""
         async with self._work_slots:
             await self._apply(activation_id, seen)
             if seen.unknown:
                 await self._look_up(activation_id)
-            await self._money_rules(activation_id)
+            if rule:
+                await self._money_rules(activation_id)
 
     async def _look_up(self, activation_id: int) -> None:
         """Neither listed nor known to getStatus: the manager finds out how it ended (a

@@ -39,6 +39,23 @@ def test_stall_cases(stall: str) -> None:
     assert row[8] == "4/4"
 
 
+def test_sms_age_background_and_trace(tmp_path: Path) -> None:
+    """Numbers bought on schedule before their SMS, running numbers without SMS, and the
+    poller trace (bench/poll_trace.py) kept with every code's times."""
+    lines = delivery.main(["--keys", "3", "--activations", "4", "--background", "2",
+                           "--sms-age", "1", "--rate", "20", "--runs", "1",
+                           "--poll-interval", "0.3", "--timeout", "60",
+                           "--trace", str(tmp_path)])
+    row = last_row(lines)
+    assert row[1] == "4 (+2 without SMS)"
+    assert row[2] == "20 (1 s after purchase)"
+    assert row[8] == "4/4"
+    assert any(line.startswith("Poller trace, run 1") for line in lines)
+    kept = next(tmp_path.glob("run-*"))
+    assert (kept / "codes.json").exists()
+    assert (kept / delivery.TRACE).exists()
+
+
 def test_menus() -> None:
     lines = delivery.main(["--menus", "--users", "3", "--rounds", "1", "--runs", "1"])
     rows = [line for line in lines if line.startswith("| `/")]
