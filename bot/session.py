@@ -1,31 +1,61 @@
-"""The bot's HTTP session: aiogram's AiohttpSession with the response models kept alive.
+"""The bot's HTTP session: aiogram's AiohttpSession, with JSON request bodies, answers
+parsed in one step and the response models kept alive.
 
-aiogram 3.31's `BaseSession.check_response` parametrises `Response[method.__returning__]` on
-every call. pydantic 2 caches parametrised generic models in a `WeakValueDictionary`
-(`pydantic._internal._generics._GENERIC_TYPES_CACHE`, made weak-valued on purpose to stop a
-memory leak: https://github.com/pydantic/pydantic/issues/6672, pull request #6681). Nothing
-else holds `Response[Message]` after the call, and a class sits in reference cycles, so the
-next cyclic garbage collection frees it and the following request builds it again: schema,
-validator and all (about 1 ms of CPU each, and the garbage feeds the next collection).
-Measured with `bench/update_cost.py`: 127 classes rebuilt over 750 updates before, none after.
+**Response models kept.** aiogram 3.31's `BaseSession.check_response` parametrises
+`Response[method.__returning__]` on every call. pydantic 2 caches parametrised generic
+models in a `WeakValueDictionary` (`pydantic._internal._generics._GENERIC_TYPES_CACHE`, made
+weak-valued on purpose to stop a memory leak: https://github.com/pydantic/pydantic/issues/6672,
+pull request #6681). Nothing else holds `Response[Message]` after the call, and a class sits
+in reference cycles, so the next cyclic garbage collection frees it and the following request
+builds it again: schema, validator and all (about 1 ms of CPU each). Measured with
+`bench/update_cost.py`: 127 classes rebuilt over 750 updates before, none after. The set of
+returning types is small and fixed (one per Bot API method), so the dictionary is bounded.
 
-The fix belongs where the classes are used: this session holds a strong reference to the one
-`Response[T]` per returning type it has seen, so pydantic's own cache always hits. aiogram's
-`check_response` is left as it is (it keeps its error handling); the set of returning types is
-small and fixed (one per Bot API method), so the dictionary cannot grow without bound.
+**JSON bodies.** aiogram sends every method as form data: `model_dump`, then
+`prepare_value` walks the dump and JSON-encodes each nested value on its own, then aiohttp
+encodes the form (≈150 µs for a menu with a dozen buttons, ~10 % of the bot's CPU under
+`bench.latency`). The Bot API takes `application/json` for every method that uploads no
+file, so a method is serialised here by pydantic-core in one call (≈30 µs). What JSON cannot
+say the way the form does goes the form's way, unchanged: files (`InputFile`: multipart,
+e.g. the CSV export), dates (the form sends unix time, pydantic would write ISO text), and
+a bot default that resolves to None inside a nested object (the form leaves it out).
+At the top level, what the form leaves out (None, "", a default that is None) is left out.
+
+**Answers parsed in one step.** `model_validate_json` parses Telegram's answer in
+pydantic-core instead of `json.loads` and then validating the dict. An answer it cannot
+take (not JSON, not the expected shape) goes through aiogram's own `check_response`, which
+raises the errors callers know (`ClientDecodeError`), as do the error answers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, cast
 
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import Response
+from aiogram.types import InputFile, InputMedia, InputPaidMedia
+from aiohttp import ClientError, ClientTimeout
+from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 if TYPE_CHECKING:
     from aiogram import Bot
     from aiogram.methods import TelegramMethod
     from aiogram.methods.base import TelegramType
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+# Values that go the form's way: files, dates (pydantic would write ISO text, the form
+# writes unix time) and media, whose video start time is such a date one level down (the
+# only request types with a date field pydantic would not write as unix time).
+FORM_ONLY = (InputFile, InputMedia, InputPaidMedia, datetime.datetime, datetime.timedelta)
+
+
+class _NeedsForm(Exception):
+    """This method has something only the form encoding says right."""
 
 
 class BotSession(AiohttpSession):
@@ -42,8 +72,79 @@ class BotSession(AiohttpSession):
             self._response_models[returning] = model
             return model
 
+    # --- requests ---------------------------------------------------------------------
+
+    def json_body(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
+        """The method as a JSON body; None when it must go as form data (see above)."""
+        leave_out: set[str] = set()
+        for name in type(method).model_fields:
+            value = getattr(method, name)
+            if value is None:
+                continue
+            if isinstance(value, Default):
+                value = bot.default[value.name]
+                if value is None:
+                    leave_out.add(name)
+                    continue
+            if isinstance(value, str):
+                if not value:
+                    leave_out.add(name)
+            elif isinstance(value, FORM_ONLY) or (
+                    isinstance(value, list) and any(isinstance(v, FORM_ONLY) for v in value)):
+                return None
+
+        needs_form = False
+
+        def fallback(value: Any) -> Any:
+            nonlocal needs_form
+            if isinstance(value, Default):
+                resolved = bot.default[value.name]
+                if resolved is not None:
+                    return resolved
+            needs_form = True  # a file deeper down, or a default the form would leave out
+            raise _NeedsForm
+
+        try:
+            return method.__pydantic_serializer__.to_json(
+                method, exclude=leave_out or None, exclude_none=True, warnings=False,
+                fallback=fallback)
+        except PydanticSerializationError:  # pydantic-core wraps what `fallback` raised
+            if needs_form:
+                return None
+            raise
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
+                           timeout: int | None = None) -> TelegramType:
+        body = self.json_body(bot, method)
+        if body is None:
+            return await super().make_request(bot, method, timeout)
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        try:
+            async with session.post(url, data=body, headers=JSON_HEADERS,
+                                    timeout=ClientTimeout(
+                                        total=self.timeout if timeout is None else timeout),
+                                    ) as resp:
+                raw_result = await resp.text()
+        except TimeoutError as e:  # the same errors as aiogram's own request
+            raise TelegramNetworkError(method=method, message="Request timeout error") from e
+        except ClientError as e:
+            raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
+        response = self.check_response(bot=bot, method=method, status_code=resp.status,
+                                       content=raw_result)
+        return cast("TelegramType", response.result)
+
+    # --- answers ----------------------------------------------------------------------
+
     def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int,
                        content: str) -> Response[TelegramType]:
-        # Pins the class; the `Response[...]` inside aiogram's method then hits pydantic's cache.
-        self.response_model(method.__returning__)
+        model = self.response_model(method.__returning__)  # pins the class (see above)
+        if HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+            try:
+                response = model.model_validate_json(content, context={"bot": bot})
+            except ValidationError:
+                pass  # aiogram's path below says what was wrong
+            else:
+                if response.ok:
+                    return cast("Response[TelegramType]", response)
         return super().check_response(bot, method, status_code, content)
