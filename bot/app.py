@@ -52,7 +52,7 @@ from bot.services.history import HistoryService
 from bot.services.ops import OpsService
 from bot.services.purchase import PurchaseService
 from bot.services.settings import SettingsService
-from bot.services.snapshots import Lookups, watch_account_writes
+from bot.services.snapshots import Lookups, watch_account_writes, watch_entry_writes
 from bot.session import BotSession
 from bot.texts import load as load_texts
 from handlers import get_routers
@@ -153,6 +153,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     # Rows every update reads, kept in memory when this is the only instance (snapshots.py).
     accounts = AccountService(db, keybox, koala, Lookups.for_instances(several=shared))
     watch_account_writes(engine, accounts.lookups.accounts)
+    watch_entry_writes(engine, accounts.lookups.entries)
     dp["accounts"] = accounts
     dp["settings_service"] = SettingsService(db, catalog, accounts.lookups)
     dp["history"] = HistoryService(db, catalog)
