@@ -25,6 +25,7 @@ from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.activations import ActivationManager
+from bot.admission import Admission, AdmissionMiddleware, AwayDuringRequests
 from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
@@ -89,8 +90,10 @@ class App:
     health: HealthServer | None = None
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings, admission: Admission | None = None) -> Bot:
     session = BotSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
+    if admission is not None:  # outermost: a flood-control wait is a wait too
+        session.middleware(AwayDuringRequests(admission))
     session.middleware(RetryAfterMiddleware())
     session.middleware(CallbackAnswerLimit())
     return Bot(
@@ -128,7 +131,10 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     keybox = KeyBox(secret)
     koala = KoalaClient(settings.KOALA_API_URL, timeout=koala_timeout, backoff=koala_backoff)
     catalog = Catalog()
-    bot = make_bot(settings)
+    # How many updates use the CPU at once (bot/admission.py); network waits do not count.
+    admission = Admission(settings.UPDATE_CONCURRENCY)
+    koala.waiting = admission.away
+    bot = make_bot(settings, admission)
     notifier = Notifier(bot, pacer=make_pacer(settings.REDIS_URL,
                                               namespace=f"koalabot:pace:{bot.id}"))
     manager = ActivationManager(db=db, keybox=keybox, koala=koala, catalog=catalog,
@@ -168,6 +174,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     bot.session.middleware(RetryAfterCounter(metrics))
     dp["ops"] = OpsService(db, metrics, frozenset(settings.ADMIN_IDS))  # for /stats
     dp.update.outer_middleware(UpdateMetrics(metrics))  # first: counts what context times
+    # Then the gate: the wait for a turn is part of the handler time measured.
+    dp.update.outer_middleware(AdmissionMiddleware(admission))
     # Buy area services (r1b), received by handlers by parameter name.
     catalogue = CatalogueService(db, keybox, catalog, dp["prices"], accounts)
     dp["catalogue"] = catalogue

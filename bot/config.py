@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     WEBHOOK_HOST: str = "0.0.0.0"  # a webhook server listens publicly
     WEBHOOK_PORT: int = 8080
     WEBHOOK_SECRET: SecretStr | None = None
+    # How many updates use the CPU at once, first come first served (bot/admission.py);
+    # 0: no limit, every update starts at once.
+    UPDATE_CONCURRENCY: int = Field(default=0, ge=0, le=10_000)
     LOG_FORMAT: Literal["text", "json"] = "text"
     # Polling mode only (a webhook server serves /healthz and /metrics itself); unset: off.
     METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
