@@ -1,5 +1,5 @@
-"""The bot's HTTP session: aiogram's AiohttpSession, with JSON request bodies, answers
-parsed in one step and the response models kept alive.
+"""The bot's HTTP session: aiogram's AiohttpSession, with JSON request bodies and the
+response models kept alive.
 
 **Response models kept.** aiogram 3.31's `BaseSession.check_response` parametrises
 `Response[method.__returning__]` on every call. pydantic 2 caches parametrised generic
@@ -21,16 +21,16 @@ e.g. the CSV export), dates (the form sends unix time, pydantic would write ISO 
 a bot default that resolves to None inside a nested object (the form leaves it out).
 At the top level, what the form leaves out (None, "", a default that is None) is left out.
 
-**Answers parsed in one step.** `model_validate_json` parses Telegram's answer in
-pydantic-core instead of `json.loads` and then validating the dict. An answer it cannot
-take (not JSON, not the expected shape) goes through aiogram's own `check_response`, which
-raises the errors callers know (`ClientDecodeError`), as do the error answers.
+**Answers are parsed as aiogram does.** `model_validate_json` (pydantic-core parsing the
+text itself) was tried instead of `json.loads` + `model_validate`: no gain (getUpdates with
+20 messages: 2.2 ms either way, CPU time). The cost is in validation: every nested Telegram
+object runs aiogram's Python `remove_unset` validator and `model_post_init` (the bot
+context), about 110 µs per update; that is aiogram's own design, left alone.
 """
 
 from __future__ import annotations
 
 import datetime
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.default import Default
@@ -39,7 +39,6 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import Response
 from aiogram.types import InputFile, InputMedia, InputPaidMedia
 from aiohttp import ClientError, ClientTimeout
-from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 if TYPE_CHECKING:
@@ -134,17 +133,8 @@ class BotSession(AiohttpSession):
                                        content=raw_result)
         return cast("TelegramType", response.result)
 
-    # --- answers ----------------------------------------------------------------------
-
     def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int,
                        content: str) -> Response[TelegramType]:
-        model = self.response_model(method.__returning__)  # pins the class (see above)
-        if HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
-            try:
-                response = model.model_validate_json(content, context={"bot": bot})
-            except ValidationError:
-                pass  # aiogram's path below says what was wrong
-            else:
-                if response.ok:
-                    return cast("Response[TelegramType]", response)
+        # Pins the class; the `Response[...]` inside aiogram's method then hits pydantic's cache.
+        self.response_model(method.__returning__)
         return super().check_response(bot, method, status_code, content)
