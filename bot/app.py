@@ -92,7 +92,7 @@ class App:
 
 def make_bot(settings: Settings, admission: Admission | None = None) -> Bot:
     session = BotSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
-    if admission is not None:  # outermost: a flood-control wait is a wait too
+    if admission is not None and admission.limit > 0:  # outermost: flood waits are waits
         session.middleware(AwayDuringRequests(admission))
     session.middleware(RetryAfterMiddleware())
     session.middleware(CallbackAnswerLimit())
@@ -133,7 +133,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     catalog = Catalog()
     # How many updates use the CPU at once (bot/admission.py); network waits do not count.
     admission = Admission(settings.UPDATE_CONCURRENCY)
-    koala.waiting = admission.away
+    if admission.limit > 0:  # off by default: see bench/RESULTS.md (menus, part 3)
+        koala.waiting = admission.away
     bot = make_bot(settings, admission)
     notifier = Notifier(bot, pacer=make_pacer(settings.REDIS_URL,
                                               namespace=f"koalabot:pace:{bot.id}"))
@@ -175,7 +176,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     dp["ops"] = OpsService(db, metrics, frozenset(settings.ADMIN_IDS))  # for /stats
     dp.update.outer_middleware(UpdateMetrics(metrics))  # first: counts what context times
     # Then the gate: the wait for a turn is part of the handler time measured.
-    dp.update.outer_middleware(AdmissionMiddleware(admission))
+    if admission.limit > 0:
+        dp.update.outer_middleware(AdmissionMiddleware(admission))
     # Buy area services (r1b), received by handlers by parameter name.
     catalogue = CatalogueService(db, keybox, catalog, dp["prices"], accounts)
     dp["catalogue"] = catalogue
