@@ -2,10 +2,13 @@
 
 aiogram starts every update as a task of its own, so a burst of 50 at once runs as 50
 interleaved tasks: each one's time includes the CPU of all the others, and they all end
-near the end of the burst (50 × 4 ms: the first person's answer waits about as long as the
-last's). With `limit` updates admitted at a time, in arrival order, the first ones are
-answered while the later ones wait: the burst takes as long, but the median person waits
-about half as long.
+near the end of the burst. With `limit` updates admitted at a time, in arrival order, the
+first ones should be answered while the later ones wait.
+
+Measured (bench/RESULTS.md, "cost per update, part 3"): the handler histogram improves,
+but what people feel (message-to-answer p50 and p99) does not, because every handler gives
+its place up at its Telegram calls and the answer a person sees is such a call. So it is
+off by default (UPDATE_CONCURRENCY=0).
 
 An admitted update is never held back by the gate again, so the gate cannot deadlock with
 the locks, single-flight reads or purchases updates wait on for each other: only entering

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -51,11 +51,6 @@ def read_budget(seconds: float | None) -> Iterator[None]:
         _read_budget.reset(token)
 
 
-@asynccontextmanager
-async def _not_waiting() -> AsyncIterator[None]:
-    yield
-
-
 def _unobserved(action: str, outcome: str) -> None:
     """No metrics (a client made outside build_app)."""
 
@@ -95,7 +90,7 @@ class KoalaClient:
         self.observe: Callable[[str, str], None] = _unobserved  # metrics: (action, outcome)
         # Around every wait on the provider: the update being handled gives its place up
         # meanwhile (bot/admission.py), so a slow key holds back no one else.
-        self.waiting: Callable[[], AbstractAsyncContextManager[None]] = _not_waiting
+        self.waiting: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
 
     def _new_session(self) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
