@@ -222,7 +222,8 @@ async def close_app(app: App) -> None:
     await app.poller.stop()
     await app.manager.notifier.close()  # codes not sent yet stay undelivered: sent on restart
     await app.koala.close()
-    await app.bot.session.close()
+    session = app.bot.session
+    await (session.stop() if isinstance(session, BotSession) else session.close())
     await app.dp.storage.close()
     if app.locks is not None:
         await app.locks.close()

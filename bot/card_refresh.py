@@ -129,6 +129,13 @@ async def _refresh_one(manager: ActivationManager, activation_id: int,
         return True
 
 
+def running_round(manager: ActivationManager) -> asyncio.Task[None] | None:
+    """The refresh round in flight, if any: the poller waits for it (or cancels it) when it
+    stops, so no edit is sent after the bot's HTTP session is closed."""
+    task = _running.get(manager)
+    return task if task is not None and not task.done() else None
+
+
 def start_due(manager: ActivationManager) -> None:
     """Start a refresh round unless one is still running (called by the poller tick)."""
     running = _running.get(manager)

@@ -148,7 +148,8 @@ class Poller(AccountPolling):
     def _running_tasks(self) -> list[asyncio.Task[Any]]:
         tasks: list[asyncio.Task[Any]] = [*self._account_tasks.values(),
                                           *self._activation_tasks.values()]
-        for extra in (self._pending_task, self._tick_task):
+        for extra in (self._pending_task, self._tick_task,
+                      card_refresh.running_round(self.manager)):
             if extra is not None and extra is not asyncio.current_task():
                 tasks.append(extra)
         return [t for t in tasks if not t.done()]

@@ -61,6 +61,20 @@ class BotSession(AiohttpSession):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._response_models: dict[Any, type[Response[Any]]] = {}
+        self._stopped = False
+
+    async def stop(self) -> None:
+        """Close for good. aiogram's session opens a new aiohttp session on the next request
+        after `close()`; a request still coming from a task that outlived the shutdown would
+        then open one nobody closes. After `stop()` such a request fails instead."""
+        self._stopped = True
+        await self.close()
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
+                           timeout: int | None = None) -> TelegramType:
+        if self._stopped:
+            raise TelegramNetworkError(method=method, message="the bot is stopping")
+        return await super().make_request(bot, method, timeout)
 
     def response_model(self, returning: Any) -> type[Response[Any]]:
         """`Response[returning]`, built once and kept for the session's lifetime."""

@@ -177,7 +177,7 @@ async def test_a_country_typed_into_an_open_country_menu_after_a_restart_filters
     try:
         async with running(second, polling_timeout=1):
             await chat.send("indo")
-            found = await chat.wait_for("Countries matching “indo”", timeout=15)
+            found = await chat.wait_for("Countries matching “indo”", timeout=30)
             assert found.message_id == countries.message_id
             assert [row[0].split(" · ")[0] for row in found.buttons
                     if " pcs" in row[0]] == ["🇮🇩 Indonesia"]

@@ -9,13 +9,17 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from aiogram import Bot
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import GetMe, Response, SendMessage
 from aiogram.types import Message
 from pydantic._internal import _generics
 
 from bot.app import App
+from bot.sandbox.telegram import TelegramEmulator
 from bot.session import BotSession
-from tests.conftest import Person
+from tests.conftest import BOT_TOKEN, Person
 
 
 @pytest.fixture
@@ -52,3 +56,17 @@ async def test_answers_after_a_garbage_collection_build_no_model(
     await chat.send("/balance")
     await chat.wait_for("100.00")
     assert not [name for name in built_models if name.startswith("Response[")]
+
+
+async def test_a_request_after_the_bot_stopped_fails_and_opens_no_session(
+        tg: TelegramEmulator) -> None:
+    """A task that outlives the shutdown (a card edit, a late code) must not make aiogram
+    open a fresh aiohttp session that nobody closes (pytest reports it as unraisable)."""
+    assert tg.url is not None
+    session = BotSession(api=TelegramAPIServer.from_base(tg.url))
+    bot = Bot(BOT_TOKEN, session=session)
+    assert (await bot.get_me()).is_bot
+    await session.stop()
+    with pytest.raises(TelegramNetworkError, match="stopping"):
+        await bot.get_me()
+    assert session._session is None or session._session.closed
