@@ -70,12 +70,6 @@ class BotSession(AiohttpSession):
         self._stopped = True
         await self.close()
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
-                           timeout: int | None = None) -> TelegramType:
-        if self._stopped:
-            raise TelegramNetworkError(method=method, message="the bot is stopping")
-        return await super().make_request(bot, method, timeout)
-
     def response_model(self, returning: Any) -> type[Response[Any]]:
         """`Response[returning]`, built once and kept for the session's lifetime."""
         try:
@@ -128,6 +122,8 @@ class BotSession(AiohttpSession):
 
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
                            timeout: int | None = None) -> TelegramType:
+        if self._stopped:
+            raise TelegramNetworkError(method=method, message="the bot is stopping")
         body = self.json_body(bot, method)
         if body is None:
             return await super().make_request(bot, method, timeout)
