@@ -228,7 +228,7 @@ async def test_on_postgresql_a_key_removed_by_another_instance_is_not_used(
 
 
 class Empty:
-    menu_message_id = None
+    message_id = None
 
 
 def reads_of_menu_entries(seen: list[str]) -> int:
@@ -243,10 +243,13 @@ async def test_a_second_buy_reads_neither_entries_nor_the_user(
     chat = alice_with_key.chat
     await chat.send("/buy")
     first = await chat.wait_for("Choose a service")
-    kept = app.dp["accounts"].lookups.users
-    # The menu is written after it is shown: wait for that write to end.
-    await until(lambda: (kept.get(chat.id) or Empty).menu_message_id == first.message_id,
-                "the menu written and the user's row kept with it")
+    lookups = app.dp["accounts"].lookups
+    # The menu is written after it is shown, and its row kept once the write has ended.
+    await until(lambda: (lookups.menus.get(chat.id) or Empty).message_id == first.message_id,
+                "the menu written")
+    kept = lookups.users.get(chat.id)
+    assert kept is not None  # with the new menu, not dropped by the write
+    assert kept.menu_message_id == first.message_id
     with statements(app) as seen:
         await chat.send("/buy")
         await chat.wait_for(lambda m: "Choose a service" in m.text
