@@ -2,7 +2,7 @@
 
     python -m bench.delivery --keys 1000 --activations 1000 --rate 10 --runs 3 \\
         [--stall group429|hanging-keys [--stall-seconds S] [--retry-after S]] \\
-        [--poll-interval 2] [--timeout 120] [--write]
+        [--by-chat] [--poll-interval 2] [--timeout 120] [--trace FILE] [--write]
     python -m bench.delivery --menus --users 50 [--rounds 3] [--runs 3] [--write]
     python -m bench.delivery --rss --users 10000 [--activations 0] [--runs 1] [--write]
 
@@ -157,15 +157,17 @@ async def emulators() -> AsyncIterator[Emulators]:
 
 
 @asynccontextmanager
-async def bot(folder: Path, emu: Emulators, db_url: str,
-              poll_interval: float) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot(folder: Path, emu: Emulators, db_url: str, poll_interval: float,
+              python_args: Sequence[str] = ("-m", "bot"),
+              ) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python_args`: bench.heap runs the bot under a wrapper that dumps its heap."""
     env = {**child_env(), "BOT_TOKEN": TOKEN, "SECRET_KEY": SECRET,
            "KOALA_API_URL": emu.provider, "TELEGRAM_API_URL": emu.telegram,
            "DATABASE_URL": db_url, "POLL_INTERVAL": str(poll_interval),
            "LOG_LEVEL": "WARNING"}
     with (folder / "bot.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log,
+            sys.executable, *python_args, cwd=folder, env=env, stdout=log,
             stderr=asyncio.subprocess.STDOUT)
         try:
             yield process
@@ -215,6 +217,9 @@ async def seed_database(db_url: str, world: dict[str, Any],
                     chat_id=a["chat_id"], buyer_id=a["owner"],
                     card_message_id=a["card_message_id"], service="wa", country=22,
                     phone=a["phone"], cost=a["cost"], state=ActivationState.WAITING,
+                    # As the provider says: a flag that differs is written on the first
+                    # poll, 1,000 writes queued in front of the measured codes.
+                    can_get_another_sms=a.get("another_sms", False),
                     bought_at=now, cancel_at=now + timedelta(seconds=120),
                     ends_at=now + timedelta(days=1), updated_at=now))
             await session.commit()
@@ -224,7 +229,8 @@ async def seed_database(db_url: str, world: dict[str, Any],
 
 @asynccontextmanager
 async def seeded_bot(keys: int, activations: int, users: int, poll_interval: float,
-                     stall: str | None) -> AsyncIterator[tuple[Emulators,
+                     stall: str | None, python_args: Sequence[str] = ("-m", "bot"),
+                     ) -> AsyncIterator[tuple[Emulators,
                                                              asyncio.subprocess.Process,
                                                              Path]]:
     """Fresh emulators, a seeded database and the bot, polling and past its first tick."""
@@ -237,7 +243,7 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
                 "group_activations": GROUP_STALLED if stall == "group429" else 0,
                 "hanging_keys": HANGING_KEYS if stall == "hanging-keys" else 0})
             await seed_database(db_url, world, poll_interval)
-            async with bot(folder, emu, db_url, poll_interval) as process:
+            async with bot(folder, emu, db_url, poll_interval, python_args) as process:
                 async def polling() -> bool:
                     if process.returncode is not None:
                         raise AssertionError(
@@ -274,7 +280,8 @@ async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
                           args.stall) as (emu, process, folder):
         await emu.post("/deliver", {"rate": args.rate, "group429": args.stall == "group429",
                                     "stall_seconds": args.stall_seconds,
-                                    "retry_after": args.retry_after})
+                                    "retry_after": args.retry_after,
+                                    "by_chat": args.by_chat})
         # Every SMS posted, then time for the slowest to arrive (generous: no hang).
         budget = args.activations / args.rate + args.timeout
 
@@ -289,6 +296,9 @@ async def delivery_run(args: argparse.Namespace) -> DeliveryRun:
             print(f"warning: {results['delivered']}/{results['expected']} codes delivered "
                   f"({str(exc).splitlines()[0]})", file=sys.stderr)
         rss, peak = rss_mib(process.pid)
+        if args.trace:
+            trace = json.dumps(await emu.get("/trace"))
+            await asyncio.to_thread(Path(args.trace).write_text, trace)
     # A code that never came counts as infinitely late: the percentiles say "inf" rather
     # than describe only the lucky ones.
     latencies = [got - posted if posted is not None and got is not None else float("inf")
@@ -322,7 +332,8 @@ def delivery_table(args: argparse.Namespace, runs: list[DeliveryRun]) -> list[st
         "| keys | activations | codes/s | stall | POLL_INTERVAL | runs | p50 s (min / med / max) "
         "| p99 s (min / med / max) | delivered | bot RSS MiB (peak) |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        f"| {args.keys} | {args.activations} | {args.rate:g} | {stall} | "
+        f"| {args.keys} | {args.activations} | {args.rate:g}"
+        f"{' (by chat)' if args.by_chat else ''} | {stall} | "
         f"{args.poll_interval:g} | {len(runs)} | {spread([r.p50 for r in runs])} | "
         f"{spread([r.p99 for r in runs])} | "
         f"{delivered(runs)} | "
@@ -433,6 +444,10 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--poll-interval", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds allowed after the last SMS for the last code")
+    parser.add_argument("--by-chat", action="store_true",
+                        help="each chat's codes one after another (default: round-robin)")
+    parser.add_argument("--trace", default=None,
+                        help="write the last run's requests and code times (JSON) here")
     parser.add_argument("--menus", action="store_true", help="menu throughput and p99")
     parser.add_argument("--rss", action="store_true", help="bot memory with many users")
     parser.add_argument("--users", type=int, default=50)

@@ -22,11 +22,15 @@ Control API (JSON in, JSON out), on the ``control`` address:
   activations (group or hanging keys) get their codes first, all at once; they are counted
   apart, not measured. With ``group429`` the group chat answers every send with 429
   (``retry_after``, 10 s by default). The 429s and the hanging keys last
-  ``stall_seconds``, or the whole run when it is null.
+  ``stall_seconds``, or the whole run when it is null. ``"by_chat": true`` sends each
+  chat's codes one after another (a burst per chat) instead of round-robin over chats.
 - ``GET /results``: for each measured code, when the provider got the SMS and when the
   Telegram emulator got the bot's message (sendMessage) containing it, both on this
   process's monotonic clock.
 - ``GET /stats``: request counts at both emulators.
+- ``GET /trace``: every Telegram request (method, chat, time, status) and every
+  getActiveActivations (key index, time), with each measured code's chat and SMS time, all
+  on the monotonic clock: where a late code spent its time.
 - ``POST /menus`` ``{"rounds"}``: every seeded user sends /start, /balance, /buy at once,
   ``rounds`` times; returns message-to-answer times per command and the wall time.
 - ``POST /hello``: every seeded user sends /start once (to make the bot meet them all);
@@ -161,6 +165,7 @@ class World:
     measured: list[tuple[int, str]] = field(default_factory=list)  # (provider id, code)
     stalled: list[tuple[int, str]] = field(default_factory=list)
     group: EmuChat | None = None
+    chat_of: dict[int, int] = field(default_factory=dict)  # provider id -> chat id
     deliverer: asyncio.Task[None] | None = None
 
     def seed(self, keys: int, activations: int, users: int, group_activations: int,
@@ -177,11 +182,13 @@ class World:
 
         def buy(key: str, owner: EmuUser, chat: EmuChat, code: str) -> tuple[int, str]:
             act = self.provider.seed_activation(key)
+            self.chat_of[act.id] = chat.id
             card = self.tg._new_message(chat, self.tg._bot_user(), from_bot=True,
                                         text=f"card of {act.phone}")
             out_acts.append({"provider_id": act.id, "key": key, "owner": owner.id,
                              "chat_id": chat.id, "phone": act.phone, "cost": act.cost,
-                             "card_message_id": card.message_id})
+                             "card_message_id": card.message_id,
+                             "another_sms": act.another_sms})
             return act.id, code
 
         for n in range(activations):
@@ -217,7 +224,7 @@ class World:
         self.provider.deliver_sms(provider_id, code)
 
     async def deliver(self, rate: float, group429: bool, stall_seconds: float | None,
-                      retry_after: int = FLOOD_RETRY_AFTER) -> None:
+                      retry_after: int = FLOOD_RETRY_AFTER, by_chat: bool = False) -> None:
         loop = asyncio.get_running_loop()
         if group429 and self.group is not None:
             self.tg.flood(self.group, retry_after=retry_after, count=10**9)
@@ -228,7 +235,10 @@ class World:
         for provider_id, code in self.stalled:
             self._sms(provider_id, code)  # all at once: they pile up behind the stall
         start = loop.time()
-        for n, (provider_id, code) in enumerate(self.measured):
+        order = self.measured
+        if by_chat:  # each chat's codes one after another: a burst per chat
+            order = sorted(order, key=lambda m: (self.chat_of[m[0]], m[0]))
+        for n, (provider_id, code) in enumerate(order):
             # A fixed schedule, not a sleep per SMS: lateness does not accumulate.
             delay = start + n / rate - loop.time()
             if delay > 0:
@@ -245,6 +255,19 @@ class World:
                 "stalled": len(self.tg.stalled),
                 "stalled_delivered": sum(1 for p in self.tg.stalled.values()
                                          if p.received is not None)}
+
+    def trace(self) -> dict[str, Any]:
+        wall_to_mono = time.monotonic() - time.time()  # the request log keeps time.time()
+        code_chat = {code: self.chat_of[pid] for pid, code in self.measured}
+        return {
+            "telegram": [(r.method, r.chat_id, r.at + wall_to_mono, r.status)
+                         for r in self.tg.requests if r.method != "getUpdates"],
+            "polls": [(at, int(key[8:14]) if key.startswith("benchKey") else -1)
+                      for at, action, key in self.provider.key_log
+                      if action == "getActiveActivations"],
+            "codes": [(p.code, code_chat[p.code], p.posted, p.received)
+                      for p in self.tg.codes.values()],
+        }
 
     async def answer_time(self, chat: EmuChat, text: str, timeout: float = 120.0) -> float:
         waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
@@ -296,7 +319,8 @@ def control_app(world: World) -> web.Application:
             world.deliver(float(d.get("rate", 10.0)), bool(d.get("group429", False)),
                           None if d.get("stall_seconds") is None
                           else float(d["stall_seconds"]),
-                          int(d.get("retry_after", FLOOD_RETRY_AFTER))))
+                          int(d.get("retry_after", FLOOD_RETRY_AFTER)),
+                          bool(d.get("by_chat", False))))
         return web.json_response({"ok": True})
 
     async def results(request: web.Request) -> web.Response:
@@ -308,6 +332,9 @@ def control_app(world: World) -> web.Application:
             "provider_requests": len(world.provider.requests),
             "getUpdates": world.tg.count("getUpdates"),
             "telegram_requests": len(world.tg.requests)})
+
+    async def trace(request: web.Request) -> web.Response:
+        return web.json_response(world.trace())
 
     async def menus(request: web.Request) -> web.Response:
         d = await body(request)
@@ -321,6 +348,7 @@ def control_app(world: World) -> web.Application:
     app.router.add_post("/deliver", deliver)
     app.router.add_get("/results", results)
     app.router.add_get("/stats", stats)
+    app.router.add_get("/trace", trace)
     app.router.add_post("/menus", menus)
     app.router.add_post("/hello", hello)
     return app

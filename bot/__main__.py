@@ -56,7 +56,7 @@ async def run_sandbox(settings: Settings, port: int, sms_after: float) -> None:
           f"{url.rsplit('/stubs', 1)[0]}/control/sms", flush=True)
     codes = asyncio.create_task(deliver_codes(provider, after=sms_after)) if sms_after > 0 else None
     try:
-        await run(settings, freeze_heap=True)
+        await run(settings, own_process=True)
     finally:
         if codes is not None:
             codes.cancel()
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         try:
             asyncio.run(run_sandbox(settings, args.sandbox_port, args.sandbox_sms_after)
-                        if args.sandbox else run(settings, freeze_heap=True))
+                        if args.sandbox else run(settings, own_process=True))
         except TokenRejected as exc:
             print(f"koalabot: Telegram rejected BOT_TOKEN: {exc} (check the token @BotFather "
                   "gave you)", file=sys.stderr)

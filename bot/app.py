@@ -20,7 +20,6 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,7 +30,8 @@ from bot.commands import publish_commands
 from bot.config import Settings
 from bot.coordination import AccountLeases, Locks, instance_id, is_postgres, lease_ttl
 from bot.flood import RetryAfterMiddleware
-from bot.gctune import settle_heap
+from bot.fsm_memory import MemoryStorage
+from bot.gctune import settle_heap, trim_heap_forever
 from bot.health import HealthServer
 from bot.inline_filters import inline_pure_filters
 from bot.intents import INTENT_WINDOW
@@ -39,6 +39,7 @@ from bot.koala import KoalaClient
 from bot.koala.client import SCREEN_BUDGET
 from bot.limits import CallbackAnswerLimit
 from bot.metrics import Metrics, RetryAfterCounter, UpdateMetrics
+from bot.migrate import migrate_in_child
 from bot.modes import poll_as_leader, run_webhook
 from bot.notifier import Notifier
 from bot.pacing import make_pacer
@@ -116,11 +117,18 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
                     koala_backoff: float = 0.5, reconcile_delay: float = 1.0,
                     intent_window: float = INTENT_WINDOW,
                     screen_budget: float = SCREEN_BUDGET,
-                    engine_options: dict[str, Any] | None = None) -> App:
-    """Create every dependency and the dispatcher; migrations are applied here."""
+                    engine_options: dict[str, Any] | None = None,
+                    migrate_apart: bool = False) -> App:
+    """Create every dependency and the dispatcher; migrations are applied here, in a child
+    process with `migrate_apart` (`python -m bot`: Alembic stays out of the long-running
+    process; tests, which build many bots, migrate in-process)."""
     load_texts()
     engine = create_engine(settings.DATABASE_URL, **(engine_options or {}))
-    await migrate(engine)  # once, even when instances start together (an advisory lock)
+    # Once, even when instances start together (an advisory lock), either way.
+    if migrate_apart:
+        await migrate_in_child(settings.DATABASE_URL, log_format=settings.LOG_FORMAT)
+    else:
+        await migrate(engine)
     db = session_factory(engine)
     me = instance_id()
     shared = is_postgres(settings.DATABASE_URL)
@@ -288,15 +296,18 @@ async def _checked_token(settings: Settings) -> None:
     log.info("running as @%s", me.username)
 
 
-async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
-    """Long polling, or a webhook server when WEBHOOK_URL is set. `freeze_heap` (set by
-    `python -m bot`, not by tests that run several bots in one process) keeps the start-up
-    objects out of garbage collection (bot/gctune.py)."""
+async def run(settings: Settings, *, own_process: bool = False) -> None:
+    """Long polling, or a webhook server when WEBHOOK_URL is set. `own_process` (set by
+    `python -m bot`, not by tests that run several bots in one process) migrates in a child
+    process (bot/migrate.py), keeps the start-up objects out of garbage collection and gives
+    memory freed after bursts back to the system (bot/gctune.py)."""
     # Before anything else (migrations included): a bad token ends the start in one line.
     await _checked_token(settings)
-    app = await build_app(settings)
-    if freeze_heap:
+    app = await build_app(settings, migrate_apart=own_process)
+    trimming: asyncio.Task[None] | None = None
+    if own_process:
         log.debug("%d start-up objects frozen out of garbage collection", settle_heap())
+        trimming = asyncio.create_task(trim_heap_forever(), name="malloc_trim")
     try:
         if settings.WEBHOOK_URL:
             await run_webhook(app)
@@ -308,4 +319,6 @@ async def run(settings: Settings, *, freeze_heap: bool = False) -> None:
                 await app.dp.start_polling(app.bot, close_bot_session=False,
                                            allowed_updates=app.dp.resolve_used_update_types())
     finally:
+        if trimming is not None:
+            trimming.cancel()
         await close_app(app)

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # How long after an unanswered purchase the provider's list is first looked at (the
 # settler, bot/intents.py, keeps looking after that).
 RECONCILE_DELAY = 1.0
+CURRENCY_WRITES = 4  # sessions storing a newly learnt currency at once
 
 
 class PurchaseLost(TransientError):
@@ -58,20 +59,28 @@ class Buyer:
         self.intents = intents
         self.reconcile_delay = reconcile_delay
         self._currency_known: set[int] = set()  # accounts whose currency is stored
+        # A first tick over many new accounts learns every currency at once. Unbounded, a
+        # thousand sessions waited together for SQLite's one writer and raised the heap by
+        # ~16 MiB, which the process keeps; a few at a time write as fast.
+        self._currency_writes = asyncio.Semaphore(CURRENCY_WRITES)
 
     async def learn_currency(self, account_id: int, currency: int | None) -> None:
         """Store the account's currency the first time an answer names it (once: after
         that no query), so every screen can show its sign."""
         if currency is None or account_id in self._currency_known:
             return
-        try:
-            async with self.db() as session:
-                if await AccountRepo(session, self.keybox).learn_currency(account_id, currency):
-                    log.info("account %s pays in currency %s", account_id, currency)
-        except Exception as exc:  # only a sign on screens: never fail a purchase for it
-            log.warning("currency of account %s not stored: %s", account_id, exc)
-            return
-        self._currency_known.add(account_id)
+        async with self._currency_writes:
+            if account_id in self._currency_known:  # stored while this call waited
+                return
+            try:
+                async with self.db() as session:
+                    if await AccountRepo(session, self.keybox).learn_currency(account_id,
+                                                                             currency):
+                        log.info("account %s pays in currency %s", account_id, currency)
+            except Exception as exc:  # only a sign on screens: never fail a purchase for it
+                log.warning("currency of account %s not stored: %s", account_id, exc)
+                return
+            self._currency_known.add(account_id)
 
     async def purchase(self, *, account: Account, chat_id: int, buyer_id: int, service: str,
                        country: int | None, max_price: float | None,

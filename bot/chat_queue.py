@@ -4,7 +4,8 @@ Background work (the poller, the money core) posts a job for a chat and goes on,
 work slot and no activation lock is held while a chat waits for its pace (bot/pacing.py)
 or sleeps out a 429; a chat that is slow or flooded delays only itself. A chat's sender
 is a task that lives while the chat has jobs, takes the most urgent job first (a code
-before card edits and notices; in order of posting within a priority) and runs it. A job
+before card edits and notices; in order of posting within a priority) and runs it; a code
+posted while the sender waits for a card edit's turn is taken first (see _acquire). A job
 posted with a key replaces the one with the same key still waiting (a card edit: the
 newest state is what counts), keeping its place.
 
@@ -71,6 +72,8 @@ class ChatQueues:
         self._queues: dict[int, list[Job]] = {}
         self._keyed: dict[tuple[int, Hashable], Job] = {}
         self._senders: dict[int, asyncio.Task[None]] = {}
+        # Chats whose sender waits for a card edit's or a notice's token (see _acquire).
+        self._code_posted: dict[int, asyncio.Event] = {}
         self._seq = itertools.count()
         self._closed = False
 
@@ -81,6 +84,8 @@ class ChatQueues:
     def post(self, chat_id: int, run: Callable[[], Awaitable[Any]], *, priority: int,
              key: Hashable | None = None) -> Job:
         """Queue a job for the chat and return at once."""
+        if priority == CODE and chat_id in self._code_posted:
+            self._code_posted[chat_id].set()  # its sender waits for a card edit's token
         if key is not None:
             waiting = self._keyed.get((chat_id, key))
             if waiting is not None:
@@ -112,7 +117,8 @@ class ChatQueues:
             while queue:
                 urgent = min(queue, key=Job.order).priority == CODE
                 try:
-                    await self.pacer.acquire(chat_id, urgent=urgent)
+                    if not await self._acquire(chat_id, urgent=urgent):
+                        continue  # a code came while waiting: ask again, as a code
                 except Exception:  # a pacer out of reach must not stop the messages
                     log.exception("pacer failed for chat %s; sending unpaced", chat_id)
                 job = min(queue, key=Job.order)  # a code may have come while waiting
@@ -129,6 +135,33 @@ class ChatQueues:
                     self._keyed.pop((chat_id, job.key), None)
             self._queues.pop(chat_id, None)
             self._senders.pop(chat_id, None)
+
+    async def _acquire(self, chat_id: int, *, urgent: bool) -> bool:
+        """Take the chat's next token; False when a code was posted to the chat while it
+        waited for a card edit's or a notice's token (nothing taken then).
+
+        At the bot's limit a card edit's token waits as long as codes anywhere wait
+        (bot/pacing.py), so a chat's own code posted meanwhile must not wait behind it:
+        the wait is broken off and the token asked for again as a code's."""
+        if urgent:
+            await self.pacer.acquire(chat_id, urgent=True)
+            return True
+        code_came = self._code_posted[chat_id] = asyncio.Event()
+        acquiring = asyncio.ensure_future(self.pacer.acquire(chat_id, urgent=False))
+        woken = asyncio.ensure_future(code_came.wait())
+        try:
+            await asyncio.wait((acquiring, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            if self._code_posted.get(chat_id) is code_came:
+                del self._code_posted[chat_id]
+            if not acquiring.done():
+                acquiring.cancel()
+                await asyncio.wait((acquiring,))  # never raises: a cancel of ours goes on
+        if acquiring.cancelled():
+            return False
+        acquiring.result()  # the token is taken (or the pacer's error is raised)
+        return True
 
     async def _run(self, chat_id: int, job: Job) -> None:
         token = CURRENT.set(Sending(chat_id, urgent=job.priority == CODE))

@@ -6,7 +6,8 @@ posted before the card edit, so the code goes first and nobody waits for the cha
 but that chat. A code that could not be sent (a crash, a network failure given up, a
 blocked chat) stays undelivered in the table and `deliver_pending` posts it again on a
 later poller tick; the ids of codes queued or sent here are remembered, so none is sent
-twice by this process.
+twice by this process. Codes that wait for the same chat (its pace is about one message
+a second) go out together in one message when their turn comes, each under its number.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.card_publisher import CardPublisher
 from bot.catalog import Catalog
 from bot.chat_queue import CODE
 from bot.coordination.locks import SharedLock
+from bot.limits import MESSAGE_LIMIT, visible_units
 from bot.notifier import ChatUnavailable, Notifier, is_permanent
 from bot.texts import Translator
 from bot.ui import cards
@@ -46,7 +48,43 @@ class Recorded:
     dropped_cancel: bool  # a cancel was asked for; the code came first, so it was kept
 
 
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """A code queued for its chat, with its message text (bot/ui/cards.code_message)."""
+
+    rec: Recorded
+    text: str
+
+
+MERGED = "codes"  # the key of a chat's code job: codes posted while it waits join it
+MERGE_MAX = 10  # codes in one message at most (one copy button each)
+# Room for the codes of one message: Telegram's limit, less what fit_html may count more.
+MERGE_ROOM = MESSAGE_LIMIT - 96
+
+
+def _batch(waiting: list[_Waiting], target: int) -> tuple[list[_Waiting], list[_Waiting]]:
+    """The codes that go in the next message (the oldest first, those that share its
+    thread and fit), and the rest."""
+    first = waiting[0].rec.activation
+    thread = None if target != first.chat_id else first.message_thread_id
+    batch: list[_Waiting] = []
+    rest: list[_Waiting] = []
+    room = MERGE_ROOM
+    for w in waiting:
+        a = w.rec.activation
+        same_thread = (None if target != a.chat_id else a.message_thread_id) == thread
+        size = visible_units(w.text) + 2
+        if not batch or (len(batch) < MERGE_MAX and same_thread and size <= room):
+            batch.append(w)
+            room -= size
+        else:
+            rest.append(w)
+    return batch, rest
+
+
 class Outbox:
+    merges = True  # codes waiting for one chat go in one message (see _send_waiting)
+
     def __init__(self, *, db: SessionFactory, catalog: Catalog, notifier: Notifier,
                  card_publisher: CardPublisher,
                  lock: Callable[[int], SharedLock]) -> None:
@@ -58,6 +96,7 @@ class Outbox:
         self.code_delivered: Callable[[Code], None] = lambda code: None  # metrics hook
         self._in_flight: set[int] = set()  # code ids queued or being sent
         self._done: set[int] = set()  # sent here; the table may not say so yet
+        self._waiting: dict[int, list[_Waiting]] = {}  # chat -> codes for its code job
 
     async def record(self, activation_id: int, code: str, text: str | None, *,
                      can_get_another_sms: bool | None = None) -> Recorded | None:
@@ -123,10 +162,75 @@ class Outbox:
             return
         else:
             target = a.chat_id
-        self.notifier.post(target, lambda: self._send(rec, target, text, full_sms),
-                           priority=CODE)
+        if full_sms is None and self.merges:
+            # Codes that wait for the same chat go together (see _send_waiting).
+            self._waiting.setdefault(target, []).append(_Waiting(rec, text))
+            self.notifier.post(target, lambda: self._send_waiting(target), priority=CODE,
+                               key=MERGED)
+        else:
+            self.notifier.post(target, lambda: self._send(rec, target, text, full_sms),
+                               priority=CODE)
         if refresh_card:
             self.cards.refresh_later(a, note=note)
+
+    async def _send_waiting(self, target: int) -> None:
+        """The code job of a chat: every code waiting for the chat goes in one message
+        (up to MERGE_MAX, within Telegram's length), each under its own number, instead
+        of one message a second. A user who gets ten codes at once has all of them in
+        about a second, not ten; the per-chat limit is kept and each code is still
+        marked delivered once, with the message that carries it."""
+        waiting = self._waiting.pop(target, [])
+        if not waiting:
+            return
+        batch, rest = _batch(waiting, target)
+        if rest:  # the next message, in its turn
+            self._waiting[target] = rest + self._waiting.get(target, [])
+            self.notifier.post(target, lambda: self._send_waiting(target), priority=CODE,
+                               key=MERGED)
+        if len(batch) == 1:
+            await self._send(batch[0].rec, target, batch[0].text, None)
+            return
+        try:
+            await self._send_merged(target, batch)
+        except BaseException:
+            for w in batch:
+                if w.rec.code.id not in self._done:
+                    self._in_flight.discard(w.rec.code.id or 0)
+            raise
+
+    async def _send_merged(self, target: int, batch: list[_Waiting]) -> None:
+        first = batch[0].rec.activation
+        private = target != first.chat_id
+        if not private and target < 0 and self.notifier.busy(target):
+            for w in batch:  # a busy group: each card's edit carries its code
+                await self._fold(w.rec, None)
+            return
+        text = "\n\n".join(w.text for w in batch)
+        markup = cards.merged_codes_markup([(w.rec.activation, w.rec.code) for w in batch],
+                                           batch[0].rec.t)
+        try:
+            message = await self.notifier.send(
+                target, text, markup=markup,
+                thread=None if private else first.message_thread_id)
+        except ChatUnavailable:
+            for w in batch:
+                self._in_flight.discard(w.rec.code.id or 0)
+            if private:
+                for w in batch:
+                    await self._codes_to_group(w.rec)
+            return
+        except TelegramAPIError as exc:
+            if is_permanent(exc):  # refused as a whole: each on its own, as usual
+                log.warning("%d codes in one message refused (%s); sending them one by one",
+                            len(batch), exc)
+                for w in batch:
+                    await self._send(w.rec, target, w.text, None)
+                return
+            log.warning("%d codes for chat %s not delivered yet: %s", len(batch), target, exc)
+            for w in batch:
+                self._in_flight.discard(w.rec.code.id or 0)
+            return
+        await self._mark_all_delivered([w.rec.code for w in batch], message.message_id)
 
     async def _fold(self, rec: Recorded, note: str | None) -> None:
         a, code = rec.activation, rec.code
@@ -188,17 +292,22 @@ class Outbox:
                 a, full_sms, t, message.message_id, target), priority=CODE)
 
     async def _mark_delivered(self, code: Code, message_id: int | None) -> None:
-        assert code.id is not None
+        await self._mark_all_delivered([code], message_id)
+
+    async def _mark_all_delivered(self, codes: list[Code], message_id: int | None) -> None:
+        """One UPDATE for the codes one message carried."""
+        ids = [code.id for code in codes if code.id is not None]
         try:
             async with self.db() as session:
-                await session.exec(update(Code).where(col(Code.id) == code.id)
+                await session.exec(update(Code).where(col(Code.id).in_(ids))
                                    .values(delivered=True, message_id=message_id))
                 await session.commit()
         finally:
-            self._in_flight.discard(code.id)
-            self._done.add(code.id)
+            self._in_flight.difference_update(ids)
+            self._done.update(ids)
         if message_id is not None:
-            self.code_delivered(code)
+            for code in codes:
+                self.code_delivered(code)
 
     async def _codes_to_group(self, rec: Recorded) -> None:
         """The buyer's private chat is out of reach: this and later codes go to the group

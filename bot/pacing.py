@@ -9,7 +9,8 @@ moves TAT on by one interval. A request takes a token from its chat and from the
 budget together, or from neither.
 
 Codes are urgent: a request that is not (a card edit, a notice) leaves the last
-URGENT_RESERVE tokens of the bot's budget to codes. A 429 holds the chat's budget until
+URGENT_RESERVE tokens of the bot's budget to codes, and codes take the bot's budget in the
+order they asked for it (MemoryPacer.acquire). A 429 holds the chat's budget until
 its retry_after, so every sender (and every instance, with Redis) waits it out.
 
 MemoryPacer serves one process (the default). RedisPacer (bot/pacing_redis.py, when
@@ -101,6 +102,7 @@ class MemoryPacer:
         # back meanwhile, so at the bot's limit codes go first (edits of one card are
         # merged while they wait, bot/chat_queue.py).
         self._codes_waiting_until = 0.0
+        self._code_line = asyncio.Lock()  # asyncio's Lock wakes its waiters in order
 
     def take(self, buckets: list[Bucket]) -> float:
         """Take a token from every bucket now (0.0), or from none and say how long to
@@ -138,8 +140,30 @@ class MemoryPacer:
         while (wait := self.take(buckets)) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
 
+    def chat_wait(self, chat_id: int) -> float:
+        now = self.clock()
+        return gcra_wait(self._tat.get(chat_id, now), now, self.chat_rate)
+
     async def acquire(self, chat_id: int, *, urgent: bool) -> None:
-        await self._wait_for(self.request_buckets(chat_id, urgent))
+        buckets = self.request_buckets(chat_id, urgent)
+        if not urgent:
+            await self._wait_for(buckets)
+            return
+        # Codes queue for the bot's budget in line, first come first served: when each
+        # waiter slept and asked again, whoever woke first won, and an unlucky code lost
+        # for many seconds (one waited 21 s at 30 codes/s). The one at the head of the line
+        # asks the budget itself (relative to now), so a late wake-up on a loaded loop
+        # never sends a backlog at once.
+        while True:
+            while (wait := self.chat_wait(chat_id)) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)  # the chat's own pace: not in the line meanwhile
+            async with self._code_line:
+                while (wait := self.take(buckets)) > 0:
+                    if self.chat_wait(chat_id) > 0:
+                        break  # held by the chat's own budget (a 429): leave the line
+                    await asyncio.sleep(wait)
+                else:
+                    return
 
     async def acquire_message(self, chat_id: int) -> None:
         if chat_id < 0:

@@ -74,6 +74,11 @@ def code_of(n: int) -> str:
     return f"{515000 + n}"
 
 
+def codes_in(chat: EmuChat) -> set[str]:
+    """The test's codes found in the chat's code messages."""
+    return {code_of(n) for n in range(STALLED) if code_messages(chat, code_of(n))}
+
+
 async def test_a_chat_with_many_codes_waiting_does_not_delay_another_users_code(
         app: App, tg: TelegramEmulator, provider: ProviderSandbox) -> None:
     alice, bob = await people(app, tg, provider)
@@ -88,10 +93,10 @@ async def test_a_chat_with_many_codes_waiting_does_not_delay_another_users_code(
     provider.deliver_sms(his.provider_id, "909090")
     await bob.chat.wait_for(is_code("909090"), timeout=within(app) + 60)
     # Bob's code went out while Alice's were still going, one a second, to her chat.
-    assert len(code_messages(alice.chat)) < STALLED
+    assert len(codes_in(alice.chat)) < STALLED
 
-    await until(lambda: len(code_messages(alice.chat)) == STALLED, "every code of Alice's",
-                300)
+    # Codes that waited together may share a message (bot/outbox.py): counted by code.
+    await until(lambda: len(codes_in(alice.chat)) == STALLED, "every code of Alice's", 300)
     for n in range(STALLED):
         assert len(code_messages(alice.chat, code_of(n))) == 1  # each once
     sent = alice.chat.sent_at()

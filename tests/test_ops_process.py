@@ -56,11 +56,13 @@ class BotProcess:
 
 @asynccontextmanager
 async def bot_running(env: dict[str, str], cwd: Path, *,
-                      stdout: int = asyncio.subprocess.DEVNULL) -> AsyncIterator[BotProcess]:
+                      stdout: int = asyncio.subprocess.DEVNULL,
+                      python_args: tuple[str, ...] = ("-m", "bot")
+                      ) -> AsyncIterator[BotProcess]:
     """`python -m bot` with its log lines read as they come; killed if still running.
     (stdout=PIPE only for a short run: nobody reads it until the end.)"""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=cwd, env=env, stdout=stdout,
+        sys.executable, *python_args, cwd=cwd, env=env, stdout=stdout,
         stderr=asyncio.subprocess.PIPE)
     process = BotProcess(proc)
     try:
@@ -71,10 +73,9 @@ async def bot_running(env: dict[str, str], cwd: Path, *,
             await proc.wait()
 
 
-@pytest.fixture
-async def bot_process(tmp_path: Path, provider: ProviderSandbox,
-                      tg: TelegramEmulator) -> AsyncIterator[BotProcess]:
-    env: dict[str, str] = {
+def bot_env(tmp_path: Path, provider: ProviderSandbox,
+            tg: TelegramEmulator) -> dict[str, str]:
+    return {
         "PATH": os.environ.get("PATH") or "/usr/bin:/bin",
         "PYTHONPATH": str(ROOT),
         "BOT_TOKEN": BOT_TOKEN,
@@ -86,7 +87,13 @@ async def bot_process(tmp_path: Path, provider: ProviderSandbox,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "DEBUG",  # everything that could leak a key is written
     }
-    async with bot_running(env, tmp_path, stdout=asyncio.subprocess.PIPE) as process:
+
+
+@pytest.fixture
+async def bot_process(tmp_path: Path, provider: ProviderSandbox,
+                      tg: TelegramEmulator) -> AsyncIterator[BotProcess]:
+    async with bot_running(bot_env(tmp_path, provider, tg), tmp_path,
+                           stdout=asyncio.subprocess.PIPE) as process:
         yield process
 
 
@@ -120,6 +127,50 @@ async def test_sigterm_answers_updates_in_flight_and_exits_cleanly(
         assert {"time", "level", "logger", "message"} <= set(entry)
     assert DEMO_KEY not in output
     assert DEMO_KEY[4:-4] not in output  # not even a part of it
+
+
+# `python -m bot` in a process where Alembic cannot be imported at all; the migrations'
+# child is a fresh interpreter, so it can.
+WITHOUT_ALEMBIC = """
+import importlib.abc, runpy, sys
+
+class NoAlembic(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "alembic" or name.startswith("alembic."):
+            raise ImportError("alembic imported by the bot process")
+        return None
+
+sys.meta_path.insert(0, NoAlembic())
+runpy.run_module("bot", run_name="__main__", alter_sys=True)
+"""
+
+
+async def test_the_running_bot_never_imports_alembic(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator,
+        alice: Person) -> None:
+    """Alembic (~12 MiB for the life of the process) is only needed for the migrations at
+    start-up: they run in a child process, and the bot still comes up on a new database."""
+    env = bot_env(tmp_path, provider, tg)
+    async with bot_running(env, tmp_path, python_args=("-c", WITHOUT_ALEMBIC)) as bot:
+        await tg.wait_request("getUpdates", timeout=90)
+        await alice.chat.send(f"/key {DEMO_KEY}")  # the schema is there: the key is stored
+        await alice.chat.wait_for("100.00", timeout=20)
+        bot.proc.send_signal(signal.SIGTERM)
+        assert await bot.finish() == 0
+    assert not [line for line in bot.lines if "alembic imported" in line]
+    # The child's lines are in the bot's log, in the same format (JSON here).
+    assert [json.loads(line) for line in bot.lines if '"logger": "alembic.' in line]
+
+
+async def test_failed_migrations_stop_the_start(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator) -> None:
+    (tmp_path / "bot.db").write_text("not a database")
+    env = bot_env(tmp_path, provider, tg)
+    async with bot_running(env, tmp_path) as bot:
+        assert await bot.finish(timeout=90) != 0
+    output = "\n".join(bot.lines)
+    assert "the database migrations failed" in output
+    assert not tg.calls("getUpdates")
 
 
 def test_json_logs_scrub_keys_whoever_logs_them() -> None:

@@ -174,3 +174,23 @@ def test_at_the_bots_limit_card_edits_wait_while_a_code_does() -> None:
     clock.now += code_wait
     assert pacer.take(pacer.request_buckets(200, urgent=False)) > 0
     assert pacer.take(pacer.request_buckets(100, urgent=True)) == 0
+
+
+async def test_codes_take_the_bots_budget_in_the_order_they_asked() -> None:
+    # One token a while for the whole bot; chats' own budgets never bind here.
+    pacer = MemoryPacer(global_rate=Rate(per_second=50.0, burst=1),
+                        chat_rate=Rate(per_second=1000.0, burst=10))
+    order: list[int] = []
+
+    async def code(chat_id: int) -> None:
+        await pacer.acquire(chat_id, urgent=True)
+        order.append(chat_id)
+
+    await code(1)  # the only token
+    second = asyncio.create_task(code(2))
+    await asyncio.sleep(0)  # the second code waits for the next token...
+    time.sleep(0.05)  # noqa: ASYNC251 -- ...on a busy loop, past the moment it is free
+    third = asyncio.create_task(code(3))  # and a third asks just then
+    await asyncio.gather(second, third)
+    # The code that waited goes first: a newcomer does not take its token.
+    assert order == [1, 2, 3]

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 
 class OnceOutbox(Outbox):
+    # Each code is claimed on its own before it is sent (CodeSendRepo); one message per
+    # code keeps that simple. Merging them would need every code of a message claimed.
+    merges = False
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.me = instance_id()

@@ -278,6 +278,14 @@ def code_plain(code: Code, t: Translator) -> str:
     return t("act.code_plain", code=cut(code.code, CODE_SHOWN))
 
 
+def merged_codes_markup(codes: Sequence[tuple[Activation, Code]],
+                        t: Translator) -> InlineKeyboardMarkup:
+    """Several codes in one message: a copy button for each, named by its number."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=t("merged.copy_code", phone=phone_display(a.phone)),
+        copy_text=CopyTextButton(text=code.code[:256]))] for a, code in codes])
+
+
 def code_markup(code: Code, t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
         text=t("act.btn.copy_code"), copy_text=CopyTextButton(text=code.code[:256]))]])
