@@ -27,6 +27,7 @@ import logging
 import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from bot.activations import ActivationManager
 from bot.ui.cards import STALE
@@ -48,25 +49,47 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def thresholds(a: Activation) -> list[datetime]:
-    """The moments at which the clock alone changes what this card should say."""
+# Each threshold as a distance before the end (the end itself last).
+_BEFORE_END = tuple(timedelta(minutes=m) for m in (*MINUTES_BEFORE_END, 0))
+
+
+class CardClock(Protocol):
+    """What says whether a card is due: an Activation, or a row of
+    ActivationRepo.card_clocks (the poller's tick reads those, not ORM objects)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def bought_at(self) -> datetime: ...
+    @property
+    def cancel_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def card_refreshed_at(self) -> datetime | None: ...
+
+
+def _clock_due(a: CardClock, now: datetime) -> bool:
+    """True when a moment at which the clock alone changes what the card should say (a few
+    minutes before the end, the end, and the opening of the cancel window) passed since the
+    card was last rendered; or when its last edit did not arrive (STALE)."""
+    if a.card_refreshed_at is not None and _aware(a.card_refreshed_at) == STALE:
+        return True
+    last = _aware(a.card_refreshed_at or a.bought_at)
+    now = _aware(now)
     ends = _aware(a.ends_at)
-    marks = [ends - timedelta(minutes=m) for m in MINUTES_BEFORE_END]
-    marks.append(ends)
-    if ActivationState(a.state) == ActivationState.WAITING:
-        marks.append(_aware(a.cancel_at))
-    return sorted(marks)
+    for before in _BEFORE_END:
+        if last < ends - before <= now:
+            return True
+    return (ActivationState(a.state) == ActivationState.WAITING
+            and last < _aware(a.cancel_at) <= now)
 
 
 def is_due(a: Activation, now: datetime) -> bool:
     """True when a threshold passed since the card was last rendered."""
     if a.card_message_id is None or ActivationState(a.state).is_final:
         return False
-    if a.card_refreshed_at is not None and _aware(a.card_refreshed_at) == STALE:
-        return True
-    last = _aware(a.card_refreshed_at or a.bought_at)
-    now = _aware(now)
-    return any(last < mark <= now for mark in thresholds(a))
+    return _clock_due(a, now)
 
 
 def due(active: Iterable[Activation], now: datetime) -> list[Activation]:
@@ -77,12 +100,14 @@ async def refresh_due(manager: ActivationManager) -> int:
     """Edit every card that is due now; returns how many were edited."""
     now = manager.clock()
     async with manager.db() as session:
-        todo = [a for a in due(await ActivationRepo(session).active(), now)
-                if a.chat_id not in manager.notifier.unreachable]
+        rows = await ActivationRepo(session).card_clocks()  # running, with a card
+    unreachable = manager.notifier.unreachable
+    todo = [row.id for row in rows
+            if row.chat_id not in unreachable and _clock_due(row, now)]
     if not todo:
         return 0
     slots = asyncio.Semaphore(REFRESH_PARALLEL)
-    results = await asyncio.gather(*(_refresh_one(manager, a.id or 0, slots) for a in todo))
+    results = await asyncio.gather(*(_refresh_one(manager, i, slots) for i in todo))
     return sum(results)
 
 

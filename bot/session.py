@@ -1,32 +1,60 @@
-"""The bot's HTTP session: aiogram's AiohttpSession with the response models kept alive.
+"""The bot's HTTP session: aiogram's AiohttpSession, with JSON request bodies and the
+response models kept alive.
 
-aiogram 3.31's `BaseSession.check_response` parametrises `Response[method.__returning__]` on
-every call. pydantic 2 caches parametrised generic models in a `WeakValueDictionary`
-(`pydantic._internal._generics._GENERIC_TYPES_CACHE`, made weak-valued on purpose to stop a
-memory leak: https://github.com/pydantic/pydantic/issues/6672, pull request #6681). Nothing
-else holds `Response[Message]` after the call, and a class sits in reference cycles, so the
-next cyclic garbage collection frees it and the following request builds it again: schema,
-validator and all (about 1 ms of CPU each, and the garbage feeds the next collection).
-Measured with `bench/update_cost.py`: 127 classes rebuilt over 750 updates before, none after.
+**Response models kept.** aiogram 3.31's `BaseSession.check_response` parametrises
+`Response[method.__returning__]` on every call. pydantic 2 caches parametrised generic
+models in a `WeakValueDictionary` (`pydantic._internal._generics._GENERIC_TYPES_CACHE`, made
+weak-valued on purpose to stop a memory leak: https://github.com/pydantic/pydantic/issues/6672,
+pull request #6681). Nothing else holds `Response[Message]` after the call, and a class sits
+in reference cycles, so the next cyclic garbage collection frees it and the following request
+builds it again: schema, validator and all (about 1 ms of CPU each). Measured with
+`bench/update_cost.py`: 127 classes rebuilt over 750 updates before, none after. The set of
+returning types is small and fixed (one per Bot API method), so the dictionary is bounded.
 
-The fix belongs where the classes are used: this session holds a strong reference to the one
-`Response[T]` per returning type it has seen, so pydantic's own cache always hits. aiogram's
-`check_response` is left as it is (it keeps its error handling); the set of returning types is
-small and fixed (one per Bot API method), so the dictionary cannot grow without bound.
+**JSON bodies.** aiogram sends every method as form data: `model_dump`, then
+`prepare_value` walks the dump and JSON-encodes each nested value on its own, then aiohttp
+encodes the form (≈150 µs for a menu with a dozen buttons, ~10 % of the bot's CPU under
+`bench.latency`). The Bot API takes `application/json` for every method that uploads no
+file, so a method is serialised here by pydantic-core in one call (≈30 µs). What JSON cannot
+say the way the form does goes the form's way, unchanged: files (`InputFile`: multipart,
+e.g. the CSV export), dates (the form sends unix time, pydantic would write ISO text), and
+a bot default that resolves to None inside a nested object (the form leaves it out).
+At the top level, what the form leaves out (None, "", a default that is None) is left out.
+
+**Answers are parsed as aiogram does.** `model_validate_json` (pydantic-core parsing the
+text itself) was tried instead of `json.loads` + `model_validate`: no gain (getUpdates with
+20 messages: 2.2 ms either way, CPU time). The cost is in validation: every nested Telegram
+object runs aiogram's Python `remove_unset` validator and `model_post_init` (the bot
+context), about 110 µs per update; that is aiogram's own design, left alone.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import datetime
+from typing import TYPE_CHECKING, Any, cast
 
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import Response
+from aiogram.types import InputFile, InputMedia, InputPaidMedia
+from aiohttp import ClientError, ClientTimeout
+from pydantic_core import PydanticSerializationError
 
 if TYPE_CHECKING:
     from aiogram import Bot
     from aiogram.methods import TelegramMethod
     from aiogram.methods.base import TelegramType
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+# Values that go the form's way: files, dates (pydantic would write ISO text, the form
+# writes unix time) and media, whose video start time is such a date one level down (the
+# only request types with a date field pydantic would not write as unix time).
+FORM_ONLY = (InputFile, InputMedia, InputPaidMedia, datetime.datetime, datetime.timedelta)
+
+
+class _NeedsForm(Exception):
+    """This method has something only the form encoding says right."""
 
 
 class BotSession(AiohttpSession):
@@ -42,12 +70,6 @@ class BotSession(AiohttpSession):
         self._stopped = True
         await self.close()
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
-                           timeout: int | None = None) -> TelegramType:
-        if self._stopped:
-            raise TelegramNetworkError(method=method, message="the bot is stopping")
-        return await super().make_request(bot, method, timeout)
-
     def response_model(self, returning: Any) -> type[Response[Any]]:
         """`Response[returning]`, built once and kept for the session's lifetime."""
         try:
@@ -56,6 +78,70 @@ class BotSession(AiohttpSession):
             model: type[Response[Any]] = Response[returning]
             self._response_models[returning] = model
             return model
+
+    # --- requests ---------------------------------------------------------------------
+
+    def json_body(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
+        """The method as a JSON body; None when it must go as form data (see above)."""
+        leave_out: set[str] = set()
+        for name in type(method).model_fields:
+            value = getattr(method, name)
+            if value is None:
+                continue
+            if isinstance(value, Default):
+                value = bot.default[value.name]
+                if value is None:
+                    leave_out.add(name)
+                    continue
+            if isinstance(value, str):
+                if not value:
+                    leave_out.add(name)
+            elif isinstance(value, FORM_ONLY) or (
+                    isinstance(value, list) and any(isinstance(v, FORM_ONLY) for v in value)):
+                return None
+
+        needs_form = False
+
+        def fallback(value: Any) -> Any:
+            nonlocal needs_form
+            if isinstance(value, Default):
+                resolved = bot.default[value.name]
+                if resolved is not None:
+                    return resolved
+            needs_form = True  # a file deeper down, or a default the form would leave out
+            raise _NeedsForm
+
+        try:
+            return method.__pydantic_serializer__.to_json(
+                method, exclude=leave_out or None, exclude_none=True, warnings=False,
+                fallback=fallback)
+        except PydanticSerializationError:  # pydantic-core wraps what `fallback` raised
+            if needs_form:
+                return None
+            raise
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
+                           timeout: int | None = None) -> TelegramType:
+        if self._stopped:
+            raise TelegramNetworkError(method=method, message="the bot is stopping")
+        body = self.json_body(bot, method)
+        if body is None:
+            return await super().make_request(bot, method, timeout)
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        try:
+            async with session.post(url, data=body, headers=JSON_HEADERS,
+                                    timeout=ClientTimeout(
+                                        total=self.timeout if timeout is None else timeout),
+                                    ) as resp:
+                raw_result = await resp.text()
+        except TimeoutError as e:  # the same errors as aiogram's own request
+            raise TelegramNetworkError(method=method, message="Request timeout error") from e
+        except ClientError as e:
+            raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
+        response = self.check_response(bot=bot, method=method, status_code=resp.status,
+                                       content=raw_result)
+        return cast("TelegramType", response.result)
 
     def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int,
                        content: str) -> Response[TelegramType]:

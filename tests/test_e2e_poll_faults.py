@@ -157,14 +157,15 @@ async def test_shutdown_during_a_tick_logs_no_cancelled_error(
     await set_key(app, alice)
     await buy(app, alice)
     entered, release = asyncio.Event(), asyncio.Event()
-    original = ActivationRepo.active
+    # The read the tick's card refresh makes (it read `active()` before it read plain rows).
+    original = ActivationRepo.card_clocks
 
     async def slow_active(self: ActivationRepo) -> list[object]:
         entered.set()
         await release.wait()  # the tick is in flight, inside its database read
         return await original(self)  # type: ignore[return-value]
 
-    monkeypatch.setattr(ActivationRepo, "active", slow_active)
+    monkeypatch.setattr(ActivationRepo, "card_clocks", slow_active)
     caplog.set_level(logging.DEBUG)
     await asyncio.wait_for(entered.wait(), 5)
 

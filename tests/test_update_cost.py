@@ -21,13 +21,14 @@ from bot.app import App, build_app, close_app, running
 from bot.inline_filters import _routers
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
-from bot.services.snapshots import Lookups, Snapshots
+from bot.services.snapshots import Lookups, Snapshots, changes_entries
 from bot.ui.builder import InlineKeyboardBuilder
 from storage.db import create_engine, session_factory
 from storage.repo import AccountRepo
 from tests.conftest import DEMO_KEY, Person, make_settings
-from tests.helpers import within
+from tests.helpers import until, within
 from tests.test_backends import needs_postgres, pg_database  # noqa: F401 (a fixture)
+from tests.test_e2e_settings_history import add_history
 
 OTHER_KEY = "otherKEY9876543210zyxwvuZYXWVU"
 
@@ -224,3 +225,107 @@ async def test_on_postgresql_a_key_removed_by_another_instance_is_not_used(
     finally:
         await other.dispose()
         await close_app(app)
+
+
+class Empty:
+    message_id = None
+
+
+def reads_of_menu_entries(seen: list[str]) -> int:
+    """The service menu's favourites and recently bought services."""
+    return sum(1 for s in seen if "FROM favourites" in s or "GROUP BY activations.service" in s)
+
+
+async def test_a_second_buy_reads_neither_entries_nor_the_user(
+        app: App, alice_with_key: Person) -> None:
+    """/buy writes the open menu; the kept user row takes the new menu instead of being
+    dropped, and the menu's favourites and recent services are kept."""
+    chat = alice_with_key.chat
+    await chat.send("/buy")
+    first = await chat.wait_for("Choose a service")
+    lookups = app.dp["accounts"].lookups
+    # The menu is written after it is shown, and its row kept once the write has ended.
+    await until(lambda: (lookups.menus.get(chat.id) or Empty).message_id == first.message_id,
+                "the menu written")
+    kept = lookups.users.get(chat.id)
+    assert kept is not None  # with the new menu, not dropped by the write
+    assert kept.menu_message_id == first.message_id
+    with statements(app) as seen:
+        await chat.send("/buy")
+        await chat.wait_for(lambda m: "Choose a service" in m.text
+                            and m.message_id > first.message_id)
+        await chat.send("/balance")
+        await chat.wait_for("Balance: 100.00")
+    assert reads_of_menu_entries(seen) == 0
+    assert reads_of("users", seen) == 0
+    assert sum(1 for s in seen if s.lstrip().startswith("UPDATE users")) == 1  # the menu
+
+
+async def test_a_purchase_written_anywhere_shows_in_the_next_buy(
+        app: App, alice_with_key: Person) -> None:
+    """Recent services are kept; an activation written by any code of this process (here
+    straight through the repository, as the buying code and the adoption of a lost
+    purchase do) drops them."""
+    chat = alice_with_key.chat
+    await chat.send("/buy")
+    menu = await chat.wait_for("Choose a service")
+    assert menu.buttons[0][0] == "Telegram"  # nothing bought yet: the popular ones
+    await add_history(app, alice_with_key, 2)  # Telegram, then WhatsApp
+    await chat.send("/buy")
+    menu = await chat.wait_for(lambda m: "Choose a service" in m.text
+                               and m.message_id > menu.message_id)
+    assert [b for row in menu.buttons for b in row][:2] == ["🕘 WhatsApp", "🕘 Telegram"]
+
+
+async def test_a_change_to_the_user_during_a_menu_write_is_not_undone(
+        app: App, alice: Person, monkeypatch: Any) -> None:
+    """The menu write puts the kept user with the new menu before it writes; a change of the
+    row by anyone else meanwhile (its `forget`) wins: the kept copy is dropped."""
+    from storage.repos.users import UserRepo
+
+    chat = alice.chat
+    await chat.send("/help")
+    await chat.wait_for("/buy")  # the user's row is kept
+    store = app.dp["catalogue"].menus
+    people = store.lookups.users
+    writing, go_on = asyncio.Event(), asyncio.Event()
+    original = UserRepo.set_menu
+
+    async def slow_set_menu(self: UserRepo, *args: Any) -> None:
+        writing.set()
+        await go_on.wait()
+        await original(self, *args)
+
+    monkeypatch.setattr(UserRepo, "set_menu", slow_set_menu)
+    user_id = alice.user.id
+    task = asyncio.create_task(store.set(user_id, 4242, "services"))
+    await writing.wait()
+    kept = people.get(user_id)
+    assert kept is not None
+    assert kept.menu_message_id == 4242
+    go_on.set()
+    await task
+    kept = people.get(user_id)
+    assert kept is not None
+    assert kept.menu_message_id == 4242
+
+    go_on.clear()
+    writing.clear()
+    task = asyncio.create_task(store.set(user_id, 4343, "services"))
+    await writing.wait()
+    people.forget(user_id)  # e.g. SettingsService changing the language now
+    go_on.set()
+    await task
+    assert people.get(user_id) is None  # read again next time, with both changes
+    assert (await app.dp["accounts"].user(user_id)).menu_message_id == 4343
+
+
+def test_only_writes_that_change_menu_entries_drop_them() -> None:
+    assert changes_entries("INSERT INTO activations (provider_id, service) VALUES (?, ?)")
+    assert changes_entries("DELETE FROM favourites WHERE favourites.user_id = ?")
+    assert changes_entries("INSERT INTO favourites (user_id, service) VALUES (?, ?)")
+    assert changes_entries("UPDATE activations SET buyer_id=? WHERE activations.id = ?")
+    # The poller's status updates, every few seconds, do not.
+    assert not changes_entries(
+        "UPDATE activations SET state=?, finished_at=? WHERE activations.id = ?")
+    assert not changes_entries("SELECT activations.service FROM activations")

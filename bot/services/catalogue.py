@@ -4,7 +4,7 @@ suppliers). Returns plain data; the buy handlers turn it into screens."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot import prices
@@ -14,7 +14,7 @@ from bot.koala import CountryOffer as CountryOffer  # handlers get it from here
 from bot.prices import PriceCache
 from bot.services.accounts import AccountService
 from bot.services.dto import ServiceEntry, ServiceMark
-from bot.services.snapshots import Lookups
+from bot.services.snapshots import Lookups, MenuEntries
 from bot.services.snapshots import MenuRow as MenuRow  # handlers get it from here
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
@@ -121,13 +121,20 @@ class CatalogueService:
     # --- services --------------------------------------------------------------------
 
     async def menu_entries(self, user_id: int) -> list[ServiceEntry]:
-        """Favourites, then recently bought, then the popular ones; each once."""
-        async with self.db() as session:
-            favourites = await UserRepo(session).favourites(user_id)
-            recent = await ActivationRepo(session).recent_services(user_id)
+        """Favourites, then recently bought, then the popular ones; each once. The first
+        two are read once and kept (Lookups.entries): every /buy shows them."""
+        async def load() -> MenuEntries:
+            async with self.db() as session:
+                favourites = await UserRepo(session).favourites(user_id)
+                recent = await ActivationRepo(session).recent_services(user_id)
+            return MenuEntries(tuple(favourites), tuple(recent))
+
+        kept = await self.menus.lookups.entries.read(user_id, load)
+        assert kept is not None  # load never says None
         entries: list[ServiceEntry] = []
         seen: set[str] = set()
-        for codes, mark in ((favourites, ServiceMark.FAVOURITE), (recent, ServiceMark.RECENT),
+        for codes, mark in ((kept.favourites, ServiceMark.FAVOURITE),
+                            (kept.recent, ServiceMark.RECENT),
                             (self.catalog.popular(), ServiceMark.NONE)):
             for code in codes:
                 if code not in seen:
@@ -146,8 +153,13 @@ class CatalogueService:
 
     async def toggle_favourite(self, user_id: int, service: str) -> bool:
         """True when the service is now a favourite."""
-        async with self.db() as session:
-            return await UserRepo(session).toggle_favourite(user_id, service)
+        entries = self.menus.lookups.entries
+        entries.forget(user_id)  # the engine's watch forgets them too; this says why
+        try:
+            async with self.db() as session:
+                return await UserRepo(session).toggle_favourite(user_id, service)
+        finally:
+            entries.forget(user_id)
 
     # --- prices ----------------------------------------------------------------------
 
@@ -257,18 +269,31 @@ class MenuStore:
 
     async def set(self, user_id: int, message_id: int | None, kind: str | None) -> None:
         """Remember the open menu (None: there is none)."""
-        rows, users_cache = self.lookups.menus, self.lookups.users
+        rows, people = self.lookups.menus, self.lookups.users
+        person = people.get(user_id)
         rows.forget(user_id)
-        users_cache.forget(user_id)  # UserInfo carries menu_message_id
+        people.forget(user_id)  # UserInfo carries menu_message_id
+        # The person's kept settings take the new menu at once, instead of being dropped:
+        # every /buy writes the menu, and the person's next update (often sent while this
+        # write is still going on) would otherwise read the row again. A reader that
+        # started before now cannot put the old menu back (the version moved on), and
+        # anyone else changing the row meanwhile moves it again: then it is dropped below.
+        put_at = None
+        if person is not None:
+            put_at = people.version(user_id)
+            people.put(user_id, replace(person, menu_message_id=message_id), put_at)
+        written = False
         try:
             async with self.db() as session:
                 # Only the row's id is needed: no read first (an UPDATE of a row that is
                 # not there changes nothing, as before).
                 row = User(id=user_id)
                 await UserRepo(session).set_menu(row, message_id, kind)
+            written = True
         finally:
             rows.forget(user_id)
-            users_cache.forget(user_id)
+            if not written or put_at is None or people.version(user_id) != put_at:
+                people.forget(user_id)
         # What was just written is what the next get would read (no await in between, so
         # no other change can come first).
         rows.put(user_id, MenuRow(row.menu_message_id, row.menu_kind, row.menu_at),

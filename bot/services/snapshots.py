@@ -129,13 +129,24 @@ class KeptAccount:
     currency: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class MenuEntries:
+    """What the service menu puts first for a person: favourites, then recently bought."""
+
+    favourites: tuple[str, ...]
+    recent: tuple[str, ...]
+
+
 @dataclass
 class Lookups:
-    """The three caches, shared by the services that read and change those rows."""
+    """The caches, shared by the services that read and change those rows."""
 
     users: Snapshots[int, UserInfo] = field(default_factory=Snapshots)
     accounts: Snapshots[int, KeptAccount] = field(default_factory=Snapshots)  # by owner id
     menus: Snapshots[int, MenuRow] = field(default_factory=Snapshots)  # by user id
+    # By user id; every write to `favourites`, and every new, removed or re-attributed
+    # activation, drops them all (`watch_entry_writes`).
+    entries: Snapshots[int, MenuEntries] = field(default_factory=Snapshots)
 
     @classmethod
     def for_instances(cls, *, several: bool) -> Lookups:
@@ -146,7 +157,7 @@ class Lookups:
         if not several:
             return cls()
         return cls(Snapshots(enabled=False), Snapshots(enabled=False),
-                   Snapshots(enabled=False))
+                   Snapshots(enabled=False), Snapshots(enabled=False))
 
 
 _DIRTY = "koalabot.accounts_written"
@@ -165,6 +176,41 @@ def watch_account_writes(engine: AsyncEngine, kept: Snapshots[int, KeptAccount])
 
     def ended(conn: Any) -> None:
         if conn.info.pop(_DIRTY, False):
+            kept.forget_all()
+
+    sync = engine.sync_engine
+    event.listen(sync, "after_cursor_execute", after_execute)
+    event.listen(sync, "commit", ended)
+    event.listen(sync, "rollback", ended)
+
+
+def changes_entries(statement: str) -> bool:
+    """Whether a statement may change what `MenuEntries` holds: a write to `favourites`, a
+    new or removed activation, or one whose buyer or service is set (status updates, the
+    poller's daily bread, are not)."""
+    head = statement.lstrip()[:32].upper()
+    if head.startswith(("INSERT INTO FAVOURITES", "DELETE FROM FAVOURITES",
+                        "UPDATE FAVOURITES", "INSERT INTO ACTIVATIONS",
+                        "DELETE FROM ACTIVATIONS")):
+        return True
+    if head.startswith("UPDATE ACTIVATIONS"):
+        assignments = statement.upper().split(" WHERE ", 1)[0]
+        return "BUYER_ID" in assignments or "SERVICE" in assignments
+    return False
+
+
+def watch_entry_writes(engine: AsyncEngine, kept: Snapshots[int, MenuEntries]) -> None:
+    """Forget every kept `MenuEntries` when this process writes what they are read from,
+    at the statement and again at its transaction's end (as `watch_account_writes`)."""
+    dirty = "koalabot.entries_written"
+
+    def after_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if changes_entries(statement):
+            conn.info[dirty] = True
+            kept.forget_all()
+
+    def ended(conn: Any) -> None:
+        if conn.info.pop(dirty, False):
             kept.forget_all()
 
     sync = engine.sync_engine

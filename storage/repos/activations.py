@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import Row, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +35,11 @@ class PollKey:
 class Spending:
     count: int
     total: float
+
+
+# id, chat_id, state, bought_at, cancel_at, ends_at, card_refreshed_at (card_clocks)
+CardClockRow = Row[int | None, int, ActivationState, datetime, datetime, datetime,
+                   datetime | None]
 
 
 class ActivationRepo:
@@ -74,6 +80,22 @@ class ActivationRepo:
             .order_by(col(Activation.id))
         )
         return list(rows.all())
+
+    async def card_clocks(self) -> Sequence[CardClockRow]:
+        """What the card refresh needs of each running activation with a card, as plain
+        rows (id, chat_id, state, bought_at, cancel_at, ends_at, card_refreshed_at): every
+        poller tick reads them, and building 1,000 ORM objects for that cost more than the
+        check itself (bot/card_refresh.py)."""
+        connection = await self.session.connection()  # Core: rows, no ORM identity map
+        rows = await connection.execute(
+            sa_select(col(Activation.id), col(Activation.chat_id), col(Activation.state),
+                      col(Activation.bought_at), col(Activation.cancel_at),
+                      col(Activation.ends_at), col(Activation.card_refreshed_at))
+            .where(col(Activation.state).in_(ACTIVE_STATES),
+                   col(Activation.card_message_id).is_not(None))
+            .order_by(col(Activation.id))
+        )
+        return rows.all()
 
     async def active_with_keys(self) -> tuple[list[Activation], dict[int, PollKey]]:
         """The running activations and their accounts' encrypted keys, in one query
