@@ -26,7 +26,6 @@ _HINTS = {
     "METRICS_PORT": "set it to a TCP port (1-65535) or leave it unset to serve no metrics",
     "METRICS_HOST": "set it to the address the metrics server listens on, e.g. 127.0.0.1",
     "ADMIN_IDS": "list Telegram user ids separated by commas, e.g. 12345,67890",
-    "UPDATE_CONCURRENCY": "set it to how many updates may run at once, or 0 for no limit",
 }
 
 
@@ -55,9 +54,6 @@ class Settings(BaseSettings):
     WEBHOOK_HOST: str = "0.0.0.0"  # a webhook server listens publicly
     WEBHOOK_PORT: int = 8080
     WEBHOOK_SECRET: SecretStr | None = None
-    # How many updates use the CPU at once, first come first served (bot/admission.py);
-    # 0: no limit, every update starts at once (measured to feel no better: RESULTS.md).
-    UPDATE_CONCURRENCY: int = Field(default=0, ge=0, le=10_000)
     LOG_FORMAT: Literal["text", "json"] = "text"
     # Polling mode only (a webhook server serves /healthz and /metrics itself); unset: off.
     METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)

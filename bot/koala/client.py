@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -88,9 +88,6 @@ class KoalaClient:
         # getHistory is not in KoalaSMS's document; some compatible providers have it.
         self.has_history = True
         self.observe: Callable[[str, str], None] = _unobserved  # metrics: (action, outcome)
-        # Around every wait on the provider: the update being handled gives its place up
-        # meanwhile (bot/admission.py), so a slow key holds back no one else.
-        self.waiting: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
 
     def _new_session(self) -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
@@ -139,7 +136,7 @@ class KoalaClient:
         request = (session.post(self.base_url, data=query) if write
                    else session.get(self.base_url, params=query))
         try:
-            async with self.waiting(), request as response:
+            async with request as response:
                 raw = await response.read()
                 status = response.status
         except TimeoutError:
@@ -198,8 +195,7 @@ class KoalaClient:
                 attempt += 1
                 delay = self._backoff * (3 ** (attempt - 1))
                 log.info("retrying %s in %.1fs: %s", action, delay, exc.text)
-                async with self.waiting():
-                    await asyncio.sleep(delay)
+                await asyncio.sleep(delay)
 
     # --- account ---------------------------------------------------------------------
 
