@@ -205,7 +205,7 @@ class Outbox:
             for w in batch:  # a busy group: each card's edit carries its code
                 await self._fold(w.rec, None)
             return
-        text = "\n\n".join(w.text for w in batch)
+        text = "\n\n".join(w.text.strip() for w in batch)  # one blank line between codes
         markup = cards.merged_codes_markup([(w.rec.activation, w.rec.code) for w in batch],
                                            batch[0].rec.t)
         try:
