@@ -160,28 +160,37 @@ class Lookups:
                    Snapshots(enabled=False), Snapshots(enabled=False))
 
 
-_DIRTY = "koalabot.accounts_written"
-
-
-def watch_account_writes(engine: AsyncEngine, kept: Snapshots[int, KeptAccount]) -> None:
-    """Forget every kept account when this process changes the `accounts` table (see the
-    module docstring): at the statement, and again at its transaction's end."""
+def _forget_on_writes(engine: AsyncEngine, kept: Snapshots[Any, Any],
+                      changes: Callable[[str, Any], bool], mark: str) -> None:
+    """Forget everything `kept` holds when a statement of this process `changes` what it
+    was read from: at the statement, and again when its transaction ends (a read that
+    started before the commit must not put the old row back)."""
 
     def after_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        head = statement.lstrip()[:24].upper()
-        if head.startswith(("UPDATE ACCOUNTS", "INSERT INTO ACCOUNTS", "DELETE FROM ACCOUNTS")) \
-                and cursor.rowcount != 0:
-            conn.info[_DIRTY] = True
+        if changes(statement, cursor):
+            conn.info[mark] = True
             kept.forget_all()
 
     def ended(conn: Any) -> None:
-        if conn.info.pop(_DIRTY, False):
+        if conn.info.pop(mark, False):
             kept.forget_all()
 
     sync = engine.sync_engine
     event.listen(sync, "after_cursor_execute", after_execute)
     event.listen(sync, "commit", ended)
     event.listen(sync, "rollback", ended)
+
+
+def _changes_accounts(statement: str, cursor: Any) -> bool:
+    head = statement.lstrip()[:24].upper()
+    return (head.startswith(("UPDATE ACCOUNTS", "INSERT INTO ACCOUNTS", "DELETE FROM ACCOUNTS"))
+            and cursor.rowcount != 0)
+
+
+def watch_account_writes(engine: AsyncEngine, kept: Snapshots[int, KeptAccount]) -> None:
+    """Forget every kept account when this process changes the `accounts` table (see the
+    module docstring)."""
+    _forget_on_writes(engine, kept, _changes_accounts, "koalabot.accounts_written")
 
 
 def changes_entries(statement: str) -> bool:
@@ -200,20 +209,6 @@ def changes_entries(statement: str) -> bool:
 
 
 def watch_entry_writes(engine: AsyncEngine, kept: Snapshots[int, MenuEntries]) -> None:
-    """Forget every kept `MenuEntries` when this process writes what they are read from,
-    at the statement and again at its transaction's end (as `watch_account_writes`)."""
-    dirty = "koalabot.entries_written"
-
-    def after_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if changes_entries(statement):
-            conn.info[dirty] = True
-            kept.forget_all()
-
-    def ended(conn: Any) -> None:
-        if conn.info.pop(dirty, False):
-            kept.forget_all()
-
-    sync = engine.sync_engine
-    event.listen(sync, "after_cursor_execute", after_execute)
-    event.listen(sync, "commit", ended)
-    event.listen(sync, "rollback", ended)
+    """Forget every kept `MenuEntries` when this process writes what they are read from."""
+    _forget_on_writes(engine, kept, lambda statement, _: changes_entries(statement),
+                      "koalabot.entries_written")
