@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
-from bot.app import App
-from bot.sandbox.telegram import EmuChat, EmuMessage
+from bot.app import App, build_app, close_app, running
+from bot.sandbox.provider import ProviderSandbox
+from bot.sandbox.telegram import EmuChat, EmuMessage, TelegramEmulator
 from storage.models import Activation
 from storage.repo import AccountRepo, ActivationRepo
-from tests.conftest import DEMO_KEY, Person
+from tests.conftest import DEMO_KEY, Person, make_settings
 
 PRICE = 22.0  # the cheapest "tg" number in country 0 of the demo catalogue
 BALANCE = 100.0
@@ -87,3 +90,21 @@ async def until(check: Callable[[], object], what: str, timeout: float = 30.0) -
         if loop.time() > deadline:
             raise AssertionError(f"{what}: not within {timeout}s")
         await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def patient_bot(tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator, *,
+                      hold_requests: bool = False) -> AsyncIterator[App]:
+    """The bot as the app fixture builds it, but with a client that waits as long as the
+    test does. `hold_requests`: the poller's own budget per request too, so a request the
+    provider holds stays out (and keeps its slot) until the provider lets it go."""
+    application = await build_app(make_settings(tmp_path, provider, tg), koala_timeout=600.0,
+                                  koala_backoff=0.01, reconcile_delay=0.05)
+    if hold_requests:
+        application.poller._request_budget = lambda: 600.0  # type: ignore[method-assign]
+    try:
+        async with running(application, polling_timeout=1):
+            yield application
+    finally:
+        provider.release()
+        await close_app(application)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_app, close_app, running
+from bot.app import App
 from bot.poller import MAX_PARALLEL_REQUESTS
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
-from tests.conftest import Person, make_settings
-from tests.helpers import buy, is_code, set_key, until, within
+from tests.conftest import Person
+from tests.helpers import buy, is_code, patient_bot, set_key, until, within
 
 
 @pytest.fixture
@@ -26,15 +26,8 @@ async def patient(tmp_path: Path, provider: ProviderSandbox,
                   tg: TelegramEmulator) -> AsyncIterator[App]:
     """The bot as the app fixture builds it, but with a client that waits as long as the
     test does: the hanging requests stay out until the provider lets them go."""
-    application = await build_app(make_settings(tmp_path, provider, tg), koala_timeout=600.0,
-                                  koala_backoff=0.01, reconcile_delay=0.05)
-    application.poller._request_budget = lambda: 600.0  # type: ignore[method-assign]
-    try:
-        async with running(application, polling_timeout=1):
-            yield application
-    finally:
-        provider.release()
-        await close_app(application)
+    async with patient_bot(tmp_path, provider, tg, hold_requests=True) as application:
+        yield application
 
 
 def hanging_key(n: int) -> str:

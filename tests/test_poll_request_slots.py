@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from bot.app import App, build_app, close_app, running
+from bot.app import App
 from bot.poller import MAX_PARALLEL_REQUESTS, Poller
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.states import ActivationState
-from tests.conftest import Person, make_settings
-from tests.helpers import buy, is_code, set_key, stored, until, within
+from tests.conftest import Person
+from tests.helpers import buy, is_code, patient_bot, set_key, stored, until, within
 from tests.helpers_time import TimeTravel
 from tests.test_poll_scale import quiet_tick
 
@@ -32,14 +32,8 @@ async def patient(tmp_path: Path, provider: ProviderSandbox,
                   tg: TelegramEmulator) -> AsyncIterator[App]:
     """The bot with a client that waits as long as the test does: a held request stays
     out (and keeps its slot) until the provider lets it go."""
-    application = await build_app(make_settings(tmp_path, provider, tg), koala_timeout=600.0,
-                                  koala_backoff=0.01, reconcile_delay=0.05)
-    try:
-        async with running(application, polling_timeout=1):
-            yield application
-    finally:
-        provider.release()
-        await close_app(application)
+    async with patient_bot(tmp_path, provider, tg) as application:
+        yield application
 
 
 def account_key(n: int) -> str:
