@@ -73,7 +73,9 @@ class RequestSlots:
 
     def size_for(self, requests: int, within: float) -> int:
         """Resize for `requests` to be sent within `within` seconds; the new limit."""
-        wanted = math.ceil(requests * self.per_request / max(within, 1e-3))
+        # Twice what the average needs: answers come in bursts (a busy event loop reads
+        # several at once), and a request that waits for a slot is polled late.
+        wanted = math.ceil(2 * requests * self.per_request / max(within, 1e-3))
         self.limit = min(self.most, max(self.least, wanted))
         self._wake()
         return self.limit

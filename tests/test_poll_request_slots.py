@@ -52,7 +52,7 @@ async def test_a_slow_provider_gets_as_many_requests_at_once_as_the_tick_needs(
         await set_key(app, person, key)
         people.append((person, await buy(app, person)))  # just bought: asked every tick
     await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0)
+    poller = Poller(manager=app.manager, interval=2.0, spread=0)
     # Slots are held for the whole request here and requests do not time out: only
     # answers free them, so the requests held at the provider are the slots.
     poller.slow_after = 600.0
@@ -97,7 +97,7 @@ async def test_a_code_is_read_once_by_the_poller_and_a_due_rule_still_runs(
     await set_key(app, alice)
     a = await buy(app, alice)
     await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0)
+    poller = Poller(manager=app.manager, interval=2.0, spread=0)
     reads: list[int] = []
     with_codes = app.manager.with_codes
 
@@ -134,7 +134,7 @@ async def test_old_numbers_are_asked_a_few_each_tick_not_all_on_one(
         await buy(app, person)
     await app.poller.stop()
     travel.advance(300)  # every number old now
-    poller = Poller(manager=app.manager, interval=2.0)
+    poller = Poller(manager=app.manager, interval=2.0, spread=0)
     assert poller.slow_every == 5
     asked = provider.calls("getActiveActivations")
     await quiet_tick(poller)
