@@ -9,7 +9,9 @@ store, say what to poll, so a restart resumes everything. Each tick:
   ActivationCore.poll_key);
 * asks the provider once per account (getActiveActivations), accounts in parallel, and
   checks one by one (getStatusV2) what the list does not show. An account with only old
-  numbers is asked every few ticks (the adaptive interval, see FAST_FOR);
+  numbers is asked every few ticks (the adaptive interval, see FAST_FOR). The rounds of
+  a tick start spread over most of the interval, each account at its own fixed phase
+  (SPREAD), so answers and codes come at an even rate rather than all at the tick;
 * hands every answer to the ActivationManager, which records, moves and notifies, and
   applies the money rules: a cancel that was asked for too early, the end of life.
 
