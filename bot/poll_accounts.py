@@ -94,7 +94,7 @@ class RequestSlots:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # handed over, then cancelled: give it on
-            else:
+            elif waiter in self._waiters:  # _wake may have dropped it already
                 self._waiters.remove(waiter)
             raise
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.app import App
+from bot.poll_accounts import RequestSlots
 from bot.poller import SPREAD, Poller
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
@@ -113,3 +114,20 @@ def test_the_window_leaves_room_for_a_round_to_end_before_its_next_tick() -> Non
     # Phases are fixed per account and fill [0, 1) evenly for consecutive ids.
     phases = sorted(Poller._phase(i) for i in range(1, 101))
     assert max(b - a for a, b in itertools.pairwise(phases)) < 0.03
+
+
+async def test_a_request_cancelled_while_a_slot_is_freed_leaves_the_slots_sound() -> None:
+    # At shutdown a waiting round is cancelled and, before it runs, a finished request
+    # frees a slot: the wake-up drops the cancelled waiter, and the round's own clean-up
+    # once tried to remove it again (ValueError in every cancelled round's log).
+    slots = RequestSlots(1, 1)
+    await slots.acquire()
+    waiting = asyncio.create_task(slots.acquire())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    slots.release()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert slots.in_use == 0
+    await asyncio.wait_for(slots.acquire(), timeout=5)
+    assert slots.in_use == 1
