@@ -107,6 +107,8 @@ def test_the_window_leaves_room_for_a_round_to_end_before_its_next_tick() -> Non
     assert poller._spread_window() == pytest.approx(2.0 * SPREAD)
     poller._request_slots.per_request = 0.4  # a slow provider
     assert poller._spread_window() == pytest.approx(2.0 * 0.9 - 0.8)
+    # Begun later in the tick (after the tick's reads): less room left.
+    assert poller._spread_window(0.4) == pytest.approx(2.0 * 0.9 - 0.4 - 0.8)
     poller._request_slots.per_request = 5.0  # slower than the interval: no spread at all
     assert poller._spread_window() == 0.0
     assert Poller(manager=object(), interval=2.0,  # type: ignore[arg-type]
