@@ -61,7 +61,7 @@ async def measure(accounts: int, per_account: int, codes: int) -> None:
                                                max_price=None)
                 bought.append(await app.manager.send_card(a))
         total = len(bought)
-        poller = Poller(manager=app.manager, interval=2.0)
+        poller = Poller(manager=app.manager, interval=2.0, spread=0)
 
         quiet = []
         for _ in range(10):
@@ -179,7 +179,7 @@ async def measure_keys(keys: int, *, http: bool = True) -> None:
         acts = await seed_keys(w, keys)
         if not http:
             answer_in_process(w, acts)
-        poller = Poller(manager=app.manager, interval=2.0)
+        poller = Poller(manager=app.manager, interval=2.0, spread=0)
         every = getattr(poller, "slow_every", 1)
         await poller.tick()  # the first tick: keys decrypted, currencies learnt
         await settle(poller)
@@ -206,7 +206,7 @@ async def measure_lifetime(keys: int) -> None:
         app = w.app
         await app.poller.stop()
         await seed_keys(w, keys)
-        poller = Poller(manager=app.manager, interval=interval)
+        poller = Poller(manager=app.manager, interval=interval, spread=0)
         real_clock = app.manager.clock
         offset = timedelta(0)
         app.manager.clock = lambda: real_clock() + offset

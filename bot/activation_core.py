@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 
@@ -95,9 +96,10 @@ class ActivationCore:
         self.cards = CardPublisher(db=db, catalog=catalog, notifier=notifier,
                                    clock=lambda: self.clock())
         # Several instances: a send cut short by a crash is not repeated (coordination/sends).
-        outbox = OnceOutbox if self.locks.shared else Outbox
-        self.outbox = outbox(db=db, catalog=catalog, notifier=notifier,
-                             card_publisher=self.cards, lock=self.lock)
+        parts: dict[str, Any] = {"db": db, "catalog": catalog, "notifier": notifier,
+                                 "card_publisher": self.cards, "lock": self.lock}
+        self.outbox = (OnceOutbox(me=self.locks.instance, **parts) if self.locks.shared
+                       else Outbox(**parts))
         self.intents = IntentSettler(self, window=intent_window, locks=self.locks)
         self.buying = Buyer(db=db, keybox=keybox, koala=koala, clock=lambda: self.clock(),
                             intents=self.intents, reconcile_delay=reconcile_delay,

@@ -129,7 +129,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     db = session_factory(engine)
     me = instance_id()
     shared = is_postgres(settings.DATABASE_URL)
-    locks = Locks(settings.DATABASE_URL)  # in-process only on SQLite
+    locks = Locks(settings.DATABASE_URL, instance=me)  # in-process only on SQLite
     log.info("instance %s (%s)", me, "shared work: PostgreSQL leases" if shared
              else "one instance: SQLite")
     secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else SANDBOX_SECRET

@@ -73,7 +73,9 @@ class RequestSlots:
 
     def size_for(self, requests: int, within: float) -> int:
         """Resize for `requests` to be sent within `within` seconds; the new limit."""
-        wanted = math.ceil(requests * self.per_request / max(within, 1e-3))
+        # Twice what the average needs: answers come in bursts (a busy event loop reads
+        # several at once), and a request that waits for a slot is polled late.
+        wanted = math.ceil(2 * requests * self.per_request / max(within, 1e-3))
         self.limit = min(self.most, max(self.least, wanted))
         self._wake()
         return self.limit
@@ -92,7 +94,7 @@ class RequestSlots:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # handed over, then cancelled: give it on
-            else:
+            elif waiter in self._waiters:  # _wake may have dropped it already
                 self._waiters.remove(waiter)
             raise
 

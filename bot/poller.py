@@ -9,7 +9,9 @@ store, say what to poll, so a restart resumes everything. Each tick:
   ActivationCore.poll_key);
 * asks the provider once per account (getActiveActivations), accounts in parallel, and
   checks one by one (getStatusV2) what the list does not show. An account with only old
-  numbers is asked every few ticks (the adaptive interval, see FAST_FOR);
+  numbers is asked every few ticks (the adaptive interval, see FAST_FOR). The rounds of
+  a tick start spread over most of the interval, each account at its own fixed phase
+  (SPREAD), so answers and codes come at an even rate rather than all at the tick;
 * hands every answer to the ActivationManager, which records, moves and notifies, and
   applies the money rules: a cancel that was asked for too early, the end of life.
 
@@ -52,6 +54,13 @@ log = logging.getLogger(__name__)
 MAX_PARALLEL_REQUESTS = 8
 MOST_PARALLEL_REQUESTS = 256
 SEND_WITHIN = 0.5  # of an interval: the time a tick's requests are spread over
+# A tick's rounds start spread over this much of the interval, each account at its own
+# fixed phase (see Poller._phase), rather than all at the tick: a code found is then
+# recorded and sent while the event loop is not busy with a thousand other answers (at
+# 1,000 keys, recording a code took 0.33 s at the median behind the tick's burst), and
+# at 30 codes/s the codes come to the bot's 30 messages a second as they arrive instead
+# of 60 at once every 2 s. Left: room for a round to end before its next tick.
+SPREAD = 0.75
 SUSPECT_REQUESTS = 4  # more, for accounts whose last round failed (hanging keys)
 MAX_PARALLEL_WORK = 32  # activations being acted on at once (chat messages only queued)
 MAX_MONEY_BACKOFF = 5.0  # between tries of a cancel / complete that failed
@@ -75,8 +84,10 @@ class Poller(AccountPolling):
                  request_limit: int = MAX_PARALLEL_REQUESTS,
                  request_most: int = MOST_PARALLEL_REQUESTS,
                  work_limit: int = MAX_PARALLEL_WORK,
-                 leases: AccountLeases | None = None) -> None:
+                 leases: AccountLeases | None = None, spread: float = SPREAD) -> None:
         self.manager = manager
+        self.spread = spread  # 0: every round starts at its tick (unit tests)
+        self._read_time = 0.0  # seconds a tick takes to read what it polls (average)
         self.leases = leases  # several instances (PostgreSQL): see AccountPolling._leased
         self.interval = interval
         # The end-of-life action runs this early, so two missed ticks still leave room.
@@ -217,11 +228,22 @@ class Poller(AccountPolling):
                 continue
             asked.append((account_id, acts))
         # Enough request slots for this tick's rounds to be sent within SEND_WITHIN of it.
-        self._request_slots.size_for(len(asked), self.interval * SEND_WITHIN)
+        # The spread begins after the tick's usual time for its reads (a moving average,
+        # so each account keeps its interval): counted from the tick's start, every phase
+        # that had passed while a slow read (5,000 rows: 0.6 s on a busy machine) ran
+        # would start at once, as a bunch.
+        read = time.monotonic() - tick_started
+        self._read_time += (read - self._read_time) * (0.2 if self.ticks > 1 else 1.0)
+        begin = tick_started + min(self._read_time, self.interval * 0.25)
+        window = self._spread_window(begin - tick_started)
+        self._request_slots.size_for(len(asked), window or self.interval * SEND_WITHIN)
         for account_id, acts in asked:
             self._polled_at[account_id] = self.ticks
-            task = self._spawn(self._poll_account(account_id, acts, accounts[account_id]),
-                               f"account {account_id}")
+            round_ = self._poll_account(account_id, acts, accounts[account_id])
+            if window:
+                delay = begin + self._phase(account_id) * window - time.monotonic()
+                round_ = self._after(delay, round_)
+            task = self._spawn(round_, f"account {account_id}")
             self._account_tasks[account_id] = task
             started.append(task)
         for gone in set(self._account_tasks) - set(by_account):
@@ -230,7 +252,7 @@ class Poller(AccountPolling):
         for gone in set(self._polled_at) - set(by_account):
             del self._polled_at[gone]
         self._forget_finished(a.id for a in active if a.id is not None)
-        if started:
+        if started and not window:
             # Wait a little so a quick round ends inside its tick; what is slower goes on
             # in the background and its account is skipped until it is done.
             # Counted from the tick's start: a tick that outlived the interval would make
@@ -240,6 +262,33 @@ class Poller(AccountPolling):
             # most ticks overrun (APScheduler skipped 135 of 280 in one run).
             left = tick_started + self.interval * 0.5 - time.monotonic()
             await asyncio.wait(started, timeout=max(left, 0.1))
+
+    def _spread_window(self, begin: float = 0.0) -> float:
+        """Seconds over which this tick's rounds start, `begin` seconds into the tick:
+        SPREAD of the interval, less twice the recent time per request, so a round started
+        last is answered before its account's next tick (a round still out then would
+        skip that tick)."""
+        if self.spread <= 0:
+            return 0.0
+        room = self.interval * 0.9 - begin - 2 * self._request_slots.per_request
+        return max(0.0, min(self.interval * self.spread, room))
+
+    @staticmethod
+    def _phase(account_id: int) -> float:
+        """The account's place in a tick's spread, in [0, 1): fixed, so each account is
+        asked every interval; consecutive ids fall far apart (the golden ratio's
+        fractional multiples fill [0, 1) evenly), so rounds start at an even rate."""
+        return (account_id * 0.6180339887498949) % 1.0
+
+    @staticmethod
+    async def _after(delay: float, round_: Coroutine[Any, Any, None]) -> None:
+        if delay > 0:
+            try:
+                await asyncio.sleep(delay)
+            except asyncio.CancelledError:
+                round_.close()  # never started: no "never awaited" warning
+                raise
+        await round_
 
     def _poll_due(self, account_id: int, acts: list[Activation]) -> bool:
         """Whether the account is asked this tick (the adaptive interval, see FAST_FOR)."""

@@ -15,6 +15,7 @@ from bot.activations import ActivationManager
 from bot.app import App, build_app, close_app, running
 from bot.catalog import Catalog
 from bot.coordination import Locks
+from bot.coordination.sends import OnceOutbox
 from bot.koala import KoalaClient
 from bot.notifier import Notifier
 from bot.sandbox.provider import ProviderSandbox
@@ -22,8 +23,9 @@ from bot.sandbox.telegram import TelegramEmulator
 from storage.crypto import KeyBox
 from storage.models import Code, CodeSend
 from storage.repo import CodeRepo
+from storage.repos.leases import INSTANCE, LeaseRepo
 from tests.conftest import DEMO_KEY, SECRET, Person, make_settings
-from tests.helpers import buy, code_messages, set_key, until
+from tests.helpers import buy, code_messages, is_code, set_key, until
 from tests.test_backends import needs_postgres, pg_database  # noqa: F401  (a fixture)
 
 pytestmark = needs_postgres
@@ -41,6 +43,27 @@ async def pg_app(tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator
         await close_app(app)
 
 
+
+
+async def test_code_sends_are_signed_with_the_name_the_heartbeat_carries(
+        pg_app: App, alice: Person, provider: ProviderSandbox) -> None:
+    # The outbox once named itself apart from the instance's leases: to another instance
+    # every send in progress then looked cut short by a dead one, and its code was marked
+    # delivered without a message (two real instances lost codes that way).
+    outbox = pg_app.manager.outbox
+    assert isinstance(outbox, OnceOutbox)
+    assert outbox.me == pg_app.instance
+    await set_key(pg_app, alice)
+    a = await buy(pg_app, alice)
+
+    async def alive_to_the_others() -> bool:
+        async with pg_app.db() as session:
+            leases = LeaseRepo(await session.connection())
+            return await leases.holder(INSTANCE + outbox.me) is not None
+
+    await until(alive_to_the_others, "the instance's heartbeat under the outbox's name")
+    provider.deliver_sms(a.provider_id, "4242")
+    await alice.chat.wait_for(is_code("4242"), timeout=20)
 
 async def test_a_send_cut_short_by_a_dead_instance_is_not_repeated(
         pg_app: App, alice: Person, provider: ProviderSandbox) -> None:

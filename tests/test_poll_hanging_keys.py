@@ -24,7 +24,7 @@ async def test_a_key_that_hung_no_longer_holds_the_slot_others_need(
     hanging = await buy(app, bob)  # bought first: its account is asked first each tick
     a = await buy(app, alice)
     await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0, request_limit=1)  # one slot only
+    poller = Poller(manager=app.manager, interval=2.0, spread=0, request_limit=1)  # one slot only
     poller._request_budget = lambda: 0.5  # type: ignore[method-assign]
     provider.hold_key(BOB_KEY)
     try:

@@ -60,7 +60,7 @@ async def test_a_key_is_decrypted_once_per_account_and_again_when_it_changes(
     await buy(app, alice)
     b = await buy(app, bob)
     await app.poller.stop()  # it may have ticked already: the cache is the manager's
-    poller = Poller(manager=app.manager, interval=2.0)
+    poller = Poller(manager=app.manager, interval=2.0, spread=0)
     for _ in range(5):
         await quiet_tick(poller)
     # One for each purchase, one for each account's polls: not one per account per tick.
@@ -100,7 +100,7 @@ async def test_a_quiet_tick_makes_the_same_few_queries_for_any_number_of_account
     await set_key(app, alice)
     await buy(app, alice)
     await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0)
+    poller = Poller(manager=app.manager, interval=2.0, spread=0)
     await quiet_tick(poller)  # the first tick also forgets retired keys
 
     async def queries_per_tick() -> int:
@@ -130,7 +130,7 @@ async def test_an_old_number_is_polled_less_often_and_its_code_still_comes(
     await set_key(app, alice)
     a = await buy(app, alice)
     await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0)
+    poller = Poller(manager=app.manager, interval=2.0, spread=0)
     assert poller.slow_every == 5
 
     asked = provider.calls("getActiveActivations")
@@ -161,7 +161,7 @@ async def test_a_number_bought_or_waiting_for_another_code_is_polled_every_tick(
     provider.deliver_sms(a.provider_id, "5151")
     await alice.chat.wait_for(is_code("5151"), timeout=10)
     await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0)
+    poller = Poller(manager=app.manager, interval=2.0, spread=0)
     travel.advance(300)
     await quiet_tick(poller)
 
@@ -204,7 +204,7 @@ async def test_a_hanging_key_does_not_time_out_other_accounts_requests(
         hanging.append(await buy(app, other))
     a = await buy(app, alice)  # bought last: its account waits behind the other two
     await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0, request_limit=1)
+    poller = Poller(manager=app.manager, interval=2.0, spread=0, request_limit=1)
     poller._request_budget = lambda: 0.5  # type: ignore[method-assign]
     provider.hold_key(BOB_KEY)
     provider.hold_key(CAROL_KEY)

@@ -87,7 +87,7 @@ async def test_a_tick_never_raises() -> None:
         async def deliver_pending(self) -> int:
             raise RuntimeError("database is gone")
 
-    poller = Poller(manager=cast(ActivationManager, Broken()), interval=0.3)
+    poller = Poller(manager=cast(ActivationManager, Broken()), interval=0.3, spread=0)
     await poller.tick()
     await poller.tick()
     assert poller.ticks == 2
@@ -115,7 +115,7 @@ async def test_one_request_per_account_per_tick(app: App, alice: Person,
     await app.poller.stop()
     before_list, before_status = (provider.calls("getActiveActivations"),
                                   provider.calls("getStatusV2"))
-    poller = Poller(manager=app.manager, interval=0.3)
+    poller = Poller(manager=app.manager, interval=0.3, spread=0)
     await poller.tick()
     await asyncio.sleep(0.2)
     assert provider.calls("getActiveActivations") == before_list + 1
@@ -141,7 +141,7 @@ async def test_a_failing_account_backs_off_and_recovers(
         return await original(key)
 
     monkeypatch.setattr(app.koala, "get_active_activations", flaky)
-    poller = Poller(manager=app.manager, interval=0.05)
+    poller = Poller(manager=app.manager, interval=0.05, spread=0)
     # Pauses are measured on a fake clock moved one interval a tick: a loaded machine
     # that makes the ticks slower must not change how many of them are asked.
     now = 0.0
@@ -211,7 +211,7 @@ async def test_codes_stored_while_the_chat_was_unreachable_are_sent_later(
 def test_the_backoff_is_capped_and_never_overflows() -> None:
     from bot.poll_accounts import MAX_BACKOFF
 
-    poller = Poller(manager=cast(ActivationManager, object()), interval=2.0)
+    poller = Poller(manager=cast(ActivationManager, object()), interval=2.0, spread=0)
     delays = []
     for _ in range(1100):  # a provider down for hours: 2 ** 1100 would overflow a float
         poller._failed(1)

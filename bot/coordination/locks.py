@@ -91,7 +91,10 @@ class Locks:
     """The locks of one process. `url` of a PostgreSQL database makes them shared."""
 
     def __init__(self, url: str | None = None, *, pool_size: int = 2,
-                 max_overflow: int = 30) -> None:
+                 max_overflow: int = 30, instance: str | None = None) -> None:
+        # The instance's name in leases (bot/app.py): what its code sends are signed with,
+        # so the others can tell by its heartbeat whether it still lives.
+        self.instance = instance
         self._locks: dict[tuple[int, int], SharedLock] = {}
         self._engine: AsyncEngine | None = None
         if url is not None and is_postgres(url):

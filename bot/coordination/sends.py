@@ -44,9 +44,12 @@ class OnceOutbox(Outbox):
     # code keeps that simple. Merging them would need every code of a message claimed.
     merges = False
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, me: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.me = instance_id()
+        # The name this instance's heartbeat lease carries: a send signed with any other
+        # name looks, to the others, like one cut short by a dead instance (its code was
+        # then marked delivered unsent whenever another instance looked mid-send).
+        self.me = me or instance_id()
 
     async def _send(self, rec: Recorded, target: int, text: str,
                     full_sms: str | None) -> None:
