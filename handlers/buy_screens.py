@@ -75,13 +75,16 @@ async def show(ctx: Buy, event: Event, text: str,
     previous = (await ctx.menus.get(ctx.user_id)).message_id
     if is_menu and previous is not None and (target is None or target[1] != previous):
         await menus.drop_buttons(ctx.bot, ctx.user_id, previous)  # one live menu per chat
+    # The menu is kept in memory at once (what the person's next update reads) and
+    # written to the user's row meanwhile, several people's together (MenuStore.begin);
+    # the screen does not wait for the write.
     if target is not None:
-        await _remember(ctx, *target, is_menu, menu, previous)
+        _remember(ctx, *target, is_menu, menu, previous)
     shown = await put(ctx, event, text, markup, new=new)
     if shown != target:  # sent as a new message
         if target is not None and is_menu:
             await menus.drop_buttons(ctx.bot, *target)  # not editable, but maybe pressable
-        await _remember(ctx, *shown, is_menu, menu, previous)
+        _remember(ctx, *shown, is_menu, menu, previous)
 
 
 def _chat_id(event: Event) -> int:
@@ -142,15 +145,15 @@ async def put(ctx: Buy, event: Event, text: str, markup: InlineKeyboardMarkup | 
     return chat_id, sent.message_id
 
 
-async def _remember(ctx: Buy, chat_id: int, message_id: int, is_menu: bool, menu: str,
-                    previous: int | None) -> None:
+def _remember(ctx: Buy, chat_id: int, message_id: int, is_menu: bool, menu: str,
+              previous: int | None) -> None:
     """Keep the user's open menu up to date: one live menu per private chat."""
     if chat_id != ctx.user_id:
         return
     if is_menu:
-        await ctx.menus.set(ctx.user_id, message_id, menu)
+        ctx.menus.begin(ctx.user_id, message_id, menu)
     elif previous == message_id:  # buying, bought, an error: no menu any more
-        await ctx.menus.set(ctx.user_id, None, None)
+        ctx.menus.begin(ctx.user_id, None, None)
 
 
 async def loading(ctx: Buy, event: Event, *, new: bool = False) -> Event:

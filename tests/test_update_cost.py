@@ -257,7 +257,8 @@ async def test_a_second_buy_reads_neither_entries_nor_the_user(
         # The menu is written after it is shown, and updates run concurrently: without
         # this wait the block could end (with /balance answered) before the write.
         await until(lambda: (lookups.menus.get(chat.id) or Empty).message_id
-                    == second.message_id, "the second menu written")
+                    == second.message_id, "the second menu kept")
+        await app.dp["catalogue"].menus.drain()  # and written
         await chat.send("/balance")
         await chat.wait_for("Balance: 100.00")
     assert reads_of_menu_entries(seen) == 0
@@ -293,14 +294,14 @@ async def test_a_change_to_the_user_during_a_menu_write_is_not_undone(
     store = app.dp["catalogue"].menus
     people = store.lookups.users
     writing, go_on = asyncio.Event(), asyncio.Event()
-    original = UserRepo.set_menu
+    original = UserRepo.set_menus
 
-    async def slow_set_menu(self: UserRepo, *args: Any) -> None:
+    async def slow_set_menus(self: UserRepo, *args: Any) -> None:
         writing.set()
         await go_on.wait()
         await original(self, *args)
 
-    monkeypatch.setattr(UserRepo, "set_menu", slow_set_menu)
+    monkeypatch.setattr(UserRepo, "set_menus", slow_set_menus)
     user_id = alice.user.id
     task = asyncio.create_task(store.set(user_id, 4242, "services"))
     await writing.wait()
@@ -322,6 +323,52 @@ async def test_a_change_to_the_user_during_a_menu_write_is_not_undone(
     await task
     assert people.get(user_id) is None  # read again next time, with both changes
     assert (await app.dp["accounts"].user(user_id)).menu_message_id == 4343
+
+
+async def test_a_country_menu_reads_no_rows(app: App, alice_with_key: Person) -> None:
+    """The country menu takes the default country and the favourites from the kept rows,
+    as the service menu does (it read the user's row and the favourites on every press)."""
+    chat = alice_with_key.chat
+    await chat.send("/buy")
+    await chat.wait_for("Choose a service")
+    await chat.press("Telegram")
+    await chat.wait_for("Choose a country")
+    await chat.press("Russia")
+    await chat.wait_for("Several suppliers")
+    with statements(app) as seen:
+        await chat.press("« Countries")
+        await chat.wait_for("Choose a country")
+    assert reads_of("users", seen) == 0
+    assert reads_of("favourites", seen) == 0
+
+
+async def test_menus_written_at_once_share_a_statement_and_a_commit(
+        app: App, alice: Person, monkeypatch: Any) -> None:
+    """Group commit: while one menu is written, the menus of everyone else who comes
+    meanwhile wait and go together in the next statement; each `set` returns once its
+    own menu is committed."""
+    from storage.repos.users import UserRepo
+
+    store = app.dp["catalogue"].menus
+    people = [alice.user.id + n for n in range(5)]
+    for person in people:
+        await app.dp["accounts"].user(person)  # their rows exist
+    writes: list[dict[int, Any]] = []
+    original = UserRepo.set_menus
+
+    async def noted(self: UserRepo, menus: Any) -> None:
+        writes.append(dict(menus))
+        await original(self, menus)
+
+    monkeypatch.setattr(UserRepo, "set_menus", noted)
+    with statements(app) as seen:
+        await asyncio.gather(*(store.set(person, 1000 + n, "s")
+                               for n, person in enumerate(people)))
+    assert [sorted(w) for w in writes] == [people[:1], people[1:]]
+    assert sum(1 for s in seen if s.lstrip().startswith("UPDATE users")) == 2
+    store.lookups.menus.forget_all()
+    for n, person in enumerate(people):
+        assert (await store.get(person)).message_id == 1000 + n  # read from the rows
 
 
 def test_only_writes_that_change_menu_entries_drop_them() -> None:
