@@ -371,6 +371,22 @@ async def test_menus_written_at_once_share_a_statement_and_a_commit(
         assert (await store.get(person)).message_id == 1000 + n  # read from the rows
 
 
+async def test_menus_one_after_another_stay_kept(app: App, alice: Person) -> None:
+    """A person pressing on while the previous menu is still being written: the first
+    write ending does not drop what the second put in memory (no row read after)."""
+    store = app.dp["catalogue"].menus
+    person = alice.user.id
+    await app.dp["accounts"].user(person)
+    first = store.begin(person, 501, "s")
+    second = store.begin(person, 502, "o")
+    await asyncio.gather(first, second)
+    with statements(app) as seen:
+        row = await store.get(person)
+        kept = await app.dp["accounts"].user(person)
+    assert (row.message_id, row.kind, kept.menu_message_id) == (502, "o", 502)
+    assert reads_of("users", seen) == 0
+
+
 def test_only_writes_that_change_menu_entries_drop_them() -> None:
     assert changes_entries("INSERT INTO activations (provider_id, service) VALUES (?, ?)")
     assert changes_entries("DELETE FROM favourites WHERE favourites.user_id = ?")

@@ -17,7 +17,7 @@ from bot.koala import CountryOffer as CountryOffer  # handlers get it from here
 from bot.prices import PriceCache
 from bot.services.accounts import AccountService
 from bot.services.dto import ServiceEntry, ServiceMark
-from bot.services.snapshots import Lookups, MenuEntries
+from bot.services.snapshots import Lookups, MenuEntries, Version
 from bot.services.snapshots import MenuRow as MenuRow  # handlers get it from here
 from storage.crypto import KeyBox
 from storage.db import SessionFactory
@@ -272,6 +272,8 @@ class MenuStore:
         self.lookups = lookups or Lookups()
         self._writer = asyncio.Lock()
         self._writes: set[asyncio.Future[None]] = set()
+        # user id -> the versions the newest `begin` put the kept rows at
+        self._newest: dict[int, tuple[Version, Version | None]] = {}
         self._pending: dict[int, tuple[int | None, str | None, datetime | None]] = {}
         self._batch: asyncio.Future[None] | None = None  # the next write's outcome
 
@@ -310,6 +312,8 @@ class MenuStore:
         if person is not None:
             person_at = people.version(user_id)
             people.put(user_id, replace(person, menu_message_id=message_id), person_at)
+        mine = (menu_at, person_at)
+        self._newest[user_id] = mine
 
         async def write() -> None:
             written = False
@@ -317,9 +321,16 @@ class MenuStore:
                 await self._write(user_id, message_id, kind, at)
                 written = True
             finally:
-                if not written or rows.version(user_id) != menu_at:
+                # Kept as put by the newest `begin` of this person (this one, or a later
+                # one whose menu was written with or after this): still right. Moved on
+                # by anyone else: dropped, as a reader may have put the row as it was
+                # before this commit.
+                newest = self._newest.get(user_id, mine)
+                if newest is mine:
+                    del self._newest[user_id]
+                if not written or rows.version(user_id) != newest[0]:
                     rows.forget(user_id)
-                if not written or person_at is None or people.version(user_id) != person_at:
+                if not written or newest[1] is None or people.version(user_id) != newest[1]:
                     people.forget(user_id)
 
         task = asyncio.ensure_future(write())
