@@ -387,6 +387,49 @@ async def test_menus_one_after_another_stay_kept(app: App, alice: Person) -> Non
     assert reads_of("users", seen) == 0
 
 
+async def test_a_press_skips_the_areas_that_cannot_take_it(
+        app: App, alice_with_key: Person, monkeypatch: Any) -> None:
+    """A press for the buy menus is not offered to the handlers of settings, keys,
+    history... (their filters were all checked first); every handler stays reachable."""
+    from aiogram.dispatcher.event.handler import HandlerObject
+    from aiogram.filters.callback_data import CallbackQueryFilter
+
+    from handlers.routing import PrefixGate
+
+    owners = {id(h): router.name for router in _routers(app.dp)
+              for h in router.callback_query.handlers}
+    checked: list[str] = []
+    original = HandlerObject.check
+
+    async def noted(self: HandlerObject, *args: Any, **kwargs: Any) -> Any:
+        if id(self) in owners:
+            checked.append(owners[id(self)])
+        return await original(self, *args, **kwargs)
+
+    chat = alice_with_key.chat
+    await chat.send("/buy")
+    await chat.wait_for("Choose a service")
+    monkeypatch.setattr(HandlerObject, "check", noted)
+    await chat.press("Telegram")
+    await chat.wait_for("Choose a country")
+    monkeypatch.undo()
+    assert "buy_services" in checked
+    assert not {"keys", "settings", "history", "activations"} & set(checked)
+
+    def gates(router: Any) -> list[PrefixGate]:
+        return [f.callback for f in router.callback_query._handler.filters or ()
+                if isinstance(f.callback, PrefixGate)]
+
+    for router in _routers(app.dp):  # each handler's own prefix passes every gate above it
+        for handler in router.callback_query.handlers:
+            for f in handler.filters or ():
+                if isinstance(f.callback, CallbackQueryFilter):
+                    data = f.callback.callback_data.__prefix__ + ":"
+                    for above in router.chain_head:
+                        for gate in gates(above):
+                            assert data.split(":", 1)[0] in gate.prefixes, (router, data)
+
+
 def test_only_writes_that_change_menu_entries_drop_them() -> None:
     assert changes_entries("INSERT INTO activations (provider_id, service) VALUES (?, ?)")
     assert changes_entries("DELETE FROM favourites WHERE favourites.user_id = ?")
