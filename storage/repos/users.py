@@ -17,6 +17,12 @@ from storage.states import ACTIVE_STATES
 
 log = logging.getLogger(__name__)
 
+_users = User.__table__  # type: ignore[attr-defined]
+# Built once (UserRepo.set_menus runs for every few buy screens): an executemany.
+_SET_MENUS = (update(_users).where(_users.c.id == bindparam("b_id"))
+              .values(menu_message_id=bindparam("b_message"), menu_kind=bindparam("b_kind"),
+                      menu_at=bindparam("b_at")))
+
 
 class UserRepo:
     def __init__(self, session: AsyncSession) -> None:
@@ -91,11 +97,8 @@ class UserRepo:
                                                        datetime | None]]) -> None:
         """`set_menu` for several people in one statement and one commit: user id ->
         (message id, kind, menu_at)."""
-        table = User.__table__  # type: ignore[attr-defined]
         await self.session.exec(
-            update(table).where(table.c.id == bindparam("b_id"))
-            .values(menu_message_id=bindparam("b_message"), menu_kind=bindparam("b_kind"),
-                    menu_at=bindparam("b_at")),
+            _SET_MENUS,
             params=[{"b_id": user_id, "b_message": message_id, "b_kind": kind, "b_at": at}
                     for user_id, (message_id, kind, at) in menus.items()])
         await self.session.commit()
