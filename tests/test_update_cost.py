@@ -227,6 +227,41 @@ async def test_on_postgresql_a_key_removed_by_another_instance_is_not_used(
         await close_app(app)
 
 
+@needs_postgres
+async def test_on_postgresql_a_menu_is_written_before_it_shows(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator, alice: Person,
+        pg_database: str, monkeypatch: Any) -> None:  # noqa: F811 (the fixture)
+    """With several instances nothing is kept: the person's next update may reach another
+    instance, which reads the row, so the screen waits for its menu's write (one instance
+    keeps the menu in memory and writes it meanwhile)."""
+    from storage.repos.users import UserRepo
+
+    app = await build_app(make_settings(tmp_path, provider, tg, DATABASE_URL=pg_database),
+                          koala_timeout=3.0)
+    chat = alice.chat
+    on_screen: list[str] = []
+    original = UserRepo.set_menus
+
+    async def noted(self: UserRepo, menus: Any) -> None:
+        await asyncio.sleep(0.2)  # room for the screen to change, were it not waiting
+        on_screen.append(chat.message(menu.message_id).text)  # type: ignore[union-attr]
+        await original(self, menus)
+
+    try:
+        async with running(app, polling_timeout=1):
+            await chat.send(f"/key {DEMO_KEY}")
+            await chat.wait_for("100.00")
+            await chat.send("/buy")
+            menu = await chat.wait_for("Choose a service")
+            monkeypatch.setattr(UserRepo, "set_menus", noted)
+            await chat.press("Telegram")
+            await chat.wait_for("Choose a country")
+            assert on_screen
+            assert not any("Choose a country" in text for text in on_screen)
+    finally:
+        await close_app(app)
+
+
 class Empty:
     message_id = None
 

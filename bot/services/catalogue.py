@@ -277,6 +277,12 @@ class MenuStore:
         self._pending: dict[int, tuple[int | None, str | None, datetime | None]] = {}
         self._batch: asyncio.Future[None] | None = None  # the next write's outcome
 
+    @property
+    def keeps(self) -> bool:
+        """Whether the menus are kept in memory (one instance: bot/services/snapshots.py);
+        if not, the next update reads the row, so a menu must be written before it shows."""
+        return self.lookups.menus.enabled
+
     async def get(self, user_id: int) -> MenuRow:
         async def load() -> MenuRow | None:
             async with self.db() as session:
