@@ -37,6 +37,17 @@ Control API (JSON in, JSON out), on the ``control`` address:
   ``rounds`` times; returns message-to-answer times per command and the wall time.
 - ``POST /hello``: every seeded user sends /start once (to make the bot meet them all);
   returns when every one was answered.
+- ``POST /open`` ``{"rate", "seconds", "seed"}``: open-loop menus. Arrivals come at
+  ``rate`` per second with exponential gaps (Poisson), whatever the bot's answers; each
+  goes to a seeded user picked at random among those not waiting for an answer, who takes
+  the next step of a person's round through the menus: /start, /balance, /buy, a service
+  (button), a country (button), Back to the countries (button), again (a screen with no
+  button for the step, e.g. a service with no numbers, makes that arrival the /start of
+  a new round; counted as ``no_button``). Returns the
+  message-to-answer times per step (a command: the bot's new message in the chat; a
+  button: the pressed menu edited into the next screen, the "Loading…" step not counted),
+  the arrivals offered and those that found every user waiting (not sent), and the wall
+  time.
 """
 
 from __future__ import annotations
@@ -44,6 +55,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -58,6 +70,9 @@ TOKEN = "123456:BENCH-token-for-the-emulator"
 SERVICE, COUNTRY, COST = "wa", 22, 10.0
 FLOOD_RETRY_AFTER = 10
 CODE_RE = re.compile(r"\b\d{8}\b")
+# A person's round through the menus (`World.open_loop`): three commands, three buttons.
+# Each button step names the callback data prefix of the buttons it picks from.
+ROUND = ("/start", "/balance", "/buy", "s:pk:", "c:pk:", "c:pg:")
 
 
 def bench_key(i: int) -> str:
@@ -147,6 +162,18 @@ class BenchTelegram(TelegramEmulator):
         self.codes: dict[str, Pending] = {}  # measured
         self.stalled: dict[str, Pending] = {}  # behind a stall, not measured
         self.waiters: dict[int, asyncio.Future[float]] = {}
+        # (chat, message): the menu a button was pressed on, edited into the next screen
+        self.edit_waiters: dict[tuple[int, int], asyncio.Future[float]] = {}
+
+    def _apply_edit(self, msg: EmuMessage, text: str, html: str | None,
+                    entities: list[dict[str, Any]], markup: dict[str, Any] | None
+                    ) -> dict[str, Any]:
+        result = super()._apply_edit(msg, text, html, entities, markup)
+        if markup is not None:  # the next screen; "Loading…" has no buttons
+            waiter = self.edit_waiters.pop((msg.chat.id, msg.message_id), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(time.monotonic())
+        return result
 
     def _new_message(self, chat: EmuChat, sender: dict[str, Any], *, from_bot: bool,
                      **kwargs: Any) -> EmuMessage:
@@ -298,6 +325,112 @@ class World:
             out[command] = {"samples": samples, "wall": time.monotonic() - wall}
         return out
 
+    async def step(self, chat: EmuChat, what: str, menu: int | None,
+                   rng: random.Random, timeout: float = 30.0) -> tuple[float, int | None]:
+        """One step of a person's round: (message-to-answer seconds, the open menu).
+        Raises LookupError when the screen has no button for the step."""
+        if what.startswith("/"):
+            seconds = await self.answer_time(chat, what, timeout)
+            return seconds, self.newest_menu(chat) if what == "/buy" else menu
+        shown = chat.message(menu) if menu is not None else None
+        rows = (shown.reply_markup or {}).get("inline_keyboard", []) if shown else []
+        choices = [str(b["callback_data"]) for row in rows for b in row
+                   if str(b.get("callback_data", "")).startswith(what)]
+        if what == "s:pk:":  # a service (s:pk:owner:page:svc:q), not an entry without one
+            choices = [c for c in choices if c.split(":")[4]]
+        if shown is None or not choices:
+            raise LookupError(f"{what} on {shown.text[:60] if shown else None!r}")
+        data = choices[-1] if what == "c:pg:" else rng.choice(choices)
+        loop = asyncio.get_running_loop()
+        edited: asyncio.Future[float] = loop.create_future()
+        sent: asyncio.Future[float] = loop.create_future()
+        self.tg.edit_waiters[(chat.id, shown.message_id)] = edited
+        self.tg.waiters[chat.id] = sent  # the screen may come as a new message
+        started = time.monotonic()
+        press = asyncio.create_task(chat.press_data(data, shown.message_id, timeout=timeout))
+        try:
+            done, _ = await asyncio.wait((edited, sent), timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                raise TimeoutError(what)
+            answered = min(f.result() for f in done)
+            await press  # the spinner stopped too before the next step
+        finally:
+            self.tg.edit_waiters.pop((chat.id, shown.message_id), None)
+            self.tg.waiters.pop(chat.id, None)
+            press.cancel()
+        if sent.done() and not edited.done():
+            menu = self.newest_menu(chat)
+        return answered - started, menu
+
+    @staticmethod
+    def newest_menu(chat: EmuChat) -> int | None:
+        """The newest bot message with buy buttons (cards in the chat have others)."""
+        for msg in reversed(chat.bot_messages):
+            rows = (msg.reply_markup or {}).get("inline_keyboard", [])
+            if any(str(b.get("callback_data", ""))[:2] in ("s:", "c:", "b:", "p:")
+                   for row in rows for b in row):
+                return msg.message_id
+        return None
+
+    async def open_loop(self, rate: float, seconds: float, seed: int = 1) -> dict[str, Any]:
+        rng = random.Random(seed)
+        loop = asyncio.get_running_loop()
+        chats = [self.tg.private_chat(u) for u in self.users]
+        position = [0] * len(chats)  # next step of each person's round
+        menu: list[int | None] = [None] * len(chats)
+        idle = set(range(len(chats)))
+        samples: dict[str, list[float]] = {what: [] for what in ROUND}
+        failed: dict[str, int] = {}
+        why: list[str] = []  # the first few failures, for whoever reads the results
+        no_button = [0]  # steps whose screen had no button for them
+        busy: set[asyncio.Task[None]] = set()
+
+        async def person(i: int) -> None:
+            what = ROUND[position[i]]
+            try:
+                try:
+                    took, menu[i] = await self.step(chats[i], what, menu[i], rng)
+                except LookupError:  # e.g. a service with no numbers: a new round instead
+                    no_button[0] += 1
+                    what = ROUND[0]
+                    position[i] = 0
+                    took, menu[i] = await self.step(chats[i], what, menu[i], rng)
+            except (TimeoutError, AssertionError) as exc:
+                failed[what] = failed.get(what, 0) + 1
+                if len(why) < 10:
+                    why.append(f"{type(exc).__name__}: {exc}"[:200])
+                position[i] = 0  # start the round again
+            else:
+                samples[what].append(took)
+                position[i] = (position[i] + 1) % len(ROUND)
+            finally:
+                idle.add(i)
+
+        offered = refused = 0
+        start = at = loop.time()
+        while True:
+            at += rng.expovariate(rate)  # a fixed schedule: lateness does not accumulate
+            if at - start >= seconds:
+                break
+            delay = at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            offered += 1
+            if not idle:
+                refused += 1  # everyone is waiting for the bot: this arrival is lost
+                continue
+            i = rng.choice(tuple(idle))
+            idle.discard(i)
+            task = asyncio.create_task(person(i))
+            busy.add(task)
+            task.add_done_callback(busy.discard)
+        if busy:
+            await asyncio.wait(busy, timeout=60)
+        return {"samples": samples, "failed": failed, "why": why,
+                "no_button": no_button[0], "offered": offered, "refused": refused,
+                "wall": loop.time() - start}
+
     async def hello(self, concurrency: int = 200) -> float:
         gate = asyncio.Semaphore(concurrency)
 
@@ -355,6 +488,11 @@ def control_app(world: World) -> web.Application:
     async def hello(request: web.Request) -> web.Response:
         return web.json_response({"wall": await world.hello()})
 
+    async def open_loop(request: web.Request) -> web.Response:
+        d = await body(request)
+        return web.json_response(await world.open_loop(
+            float(d.get("rate", 100.0)), float(d.get("seconds", 10.0)), int(d.get("seed", 1))))
+
     app = web.Application()
     app.router.add_post("/seed", seed)
     app.router.add_post("/deliver", deliver)
@@ -363,6 +501,7 @@ def control_app(world: World) -> web.Application:
     app.router.add_get("/trace", trace)
     app.router.add_post("/menus", menus)
     app.router.add_post("/hello", hello)
+    app.router.add_post("/open", open_loop)
     return app
 
 

@@ -2,6 +2,10 @@
 
     python -m bench.latency [--users 50] [--activations 1000] [--rounds 3] [--runs 3] \\
         [--profile DIR]
+    python -m bench.latency --rate 200 300 [--seconds 20] [--warmup 5] [--users 50] ...
+
+Two modes. The burst (default) measures capacity; `--rate` measures what people feel at a
+steady offered rate.
 
 The real `python -m bot` process (SQLite) against the emulators' process
 (`python -m bench.emulators`), started afresh for each run through `bench.delivery`'s
@@ -17,6 +21,24 @@ figures follow: message-to-answer p50/p99 at the Telegram emulator, updates per 
 and the share of updates the bot's own handler histogram puts within 50 ms (its
 `koalabot_handler_seconds` bucket, read from the metrics port). Each figure is min /
 median / max over the runs, with the load average at the start of each run.
+
+Burst: a capacity figure. 150 updates arrive at the same instant, so the last answer
+waits for the CPU of all the others: its p99 says how long the burst takes to drain, not
+what a person feels at a rate the bot can sustain.
+
+Open loop (`--rate R ...`, `POST /open` of the emulators): the same users, while the
+same activations are polled, send their commands and press the menus' buttons (a round:
+/start, /balance, /buy, a service, a country, Back) at R updates per second offered, with
+Poisson arrivals, for `--seconds` after `--warmup` seconds at the same rate (not counted:
+the first /buy of each person reads rows that are then kept). Each arrival goes to a user
+who is not waiting for an answer; an arrival that finds all of them waiting is lost and
+counted ("refused"), so the achieved rate falls below the offered one when the bot cannot
+keep up. Reported: offered and achieved updates/s, message-to-answer p50/p99 at the
+Telegram emulator (a command: the bot's message; a button: the menu edited into the next
+screen), the bot's handler p99 from its `koalabot_handler_seconds` histogram (messages and
+callback queries; interpolated inside the bucket as Prometheus' histogram_quantile does,
+so the share within 50 ms is given too), and the bot's CPU per update over the window
+(the poller's share included).
 
 `--profile DIR` runs `py-spy record --gil` (raw, collapsed stacks; py-spy is not in the lock:
 `pip install py-spy` first) on the bot during the menus of
@@ -40,6 +62,7 @@ from bench.delivery import machine, percentile, seeded_bot, spread
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 COMMANDS = ("/start", "/balance", "/buy")
+HANDLED = ('type="message"', 'type="callback_query"')
 
 
 def cpu_times(pid: int) -> tuple[float, float]:
@@ -73,6 +96,44 @@ async def handled_within(port: int, seconds: str = "0.05") -> tuple[float, float
         if 'le="+Inf"' in line:
             total = value
     return within, total
+
+
+async def handler_buckets(port: int) -> dict[float, float]:
+    """Cumulative counts by upper bound of the bot's handler histogram, messages and
+    callback queries together."""
+    async with aiohttp.ClientSession() as http, \
+            http.get(f"http://127.0.0.1:{port}/metrics") as response:
+        text = await response.text()
+    buckets: dict[float, float] = {}
+    for line in text.splitlines():
+        if (line.startswith("koalabot_handler_seconds_bucket{")
+                and any(kind in line for kind in HANDLED)):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            le = float("inf") if bound == "+Inf" else float(bound)
+            buckets[le] = buckets.get(le, 0.0) + float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def histogram_quantile(q: float, before: dict[float, float],
+                       after: dict[float, float]) -> tuple[float, float, float]:
+    """(quantile q in seconds, share within 50 ms, count) of the observations between two
+    scrapes; linear inside a bucket, as Prometheus' histogram_quantile."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    total = counts[-1] if counts else 0.0
+    if total <= 0:
+        return 0.0, 0.0, 0.0
+    within = counts[bounds.index(0.05)] / total if 0.05 in bounds else 0.0
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for bound, count in zip(bounds, counts, strict=True):
+        if count >= rank:
+            if bound == float("inf"):
+                return lower, within, total
+            return lower + (bound - lower) * (rank - below) / max(count - below, 1e-9), \
+                within, total
+        lower, below = bound, count
+    return lower, within, total
 
 
 async def settled(pid: int, quiet: float = 0.25, timeout: float = 180.0) -> float:
@@ -113,9 +174,7 @@ async def one_run(users: int, activations: int, rounds: int, profile: Path | Non
             spy = None
             if profile is not None:
                 spy = await asyncio.create_subprocess_exec(
-                    shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")),
-                    "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--gil",
-                    "--nonblocking", "-o", str(profile / f"run{index}.txt"),
+                    *spy_command(pid, profile / f"run{index}.txt"),
                     stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
                 await asyncio.sleep(1)
             within0, total0 = await handled_within(port)
@@ -137,6 +196,115 @@ async def one_run(users: int, activations: int, rounds: int, profile: Path | Non
                percentile(samples, 99) * 1000, len(samples) / wall,
                (within1 - within0) / max(1.0, total1 - total0),
                (sys1 - sys0) / max(cpu, 1e-9), emu_cpu / len(samples) * 1000)
+
+
+@dataclass
+class OpenRun:
+    load: float
+    offered: float  # updates/s offered (arrivals over the window)
+    achieved: float  # updates/s answered
+    refused: int  # arrivals that found every user waiting
+    failed: int  # steps not answered in time or with no button to press
+    cpu_ms: float  # bot CPU per answered update, the poller's share included
+    emu_ms: float
+    p50: float  # message to answer, ms, every step
+    p99: float
+    p99_commands: float
+    p99_buttons: float
+    handler_p99: float  # ms, the bot's histogram (interpolated)
+    within_50ms: float  # share of handled updates, the bot's histogram
+    updates: int
+    why: list[str]
+
+
+def spy_command(pid: int, out: Path) -> list[str]:
+    return [shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")),
+            "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--gil",
+            "--nonblocking", "-o", str(out)]
+
+
+async def open_run(users: int, activations: int, rate: float, seconds: float,
+                   warmup: float, profile: Path | None, index: int) -> OpenRun:
+    load = os.getloadavg()[0]
+    port = free_port()
+    os.environ["METRICS_PORT"] = str(port)
+    try:
+        async with seeded_bot(users, activations, users, 2.0, None) as (emu, process, _):
+            pid = process.pid
+            await settled(pid)
+            if warmup > 0:
+                await emu.post("/open", {"rate": rate, "seconds": warmup, "seed": 1000 + index})
+            spy = None
+            if profile is not None:
+                spy = await asyncio.create_subprocess_exec(
+                    *spy_command(pid, profile / f"open{rate:g}-run{index}.txt"),
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                await asyncio.sleep(1)
+            buckets0 = await handler_buckets(port)
+            cpu0, emu0 = cpu_seconds(pid), cpu_seconds(emu.process.pid)
+            out = await emu.post("/open", {"rate": rate, "seconds": seconds, "seed": index})
+            cpu, emu_cpu = cpu_seconds(pid) - cpu0, cpu_seconds(emu.process.pid) - emu0
+            buckets1 = await handler_buckets(port)
+            if spy is not None:
+                spy.send_signal(2)
+                await spy.wait()
+    finally:
+        del os.environ["METRICS_PORT"]
+    by_step: dict[str, list[float]] = out["samples"]
+    every = [x for xs in by_step.values() for x in xs]
+    commands = [x for step, xs in by_step.items() if step.startswith("/") for x in xs]
+    buttons = [x for step, xs in by_step.items() if not step.startswith("/") for x in xs]
+    answered = max(len(every), 1)
+    handler_p99, within, _ = histogram_quantile(0.99, buckets0, buckets1)
+    return OpenRun(
+        load, out["offered"] / out["wall"], len(every) / out["wall"], out["refused"],
+        sum(out["failed"].values()), cpu / answered * 1000, emu_cpu / answered * 1000,
+        percentile(every, 50) * 1000 if every else 0.0,
+        percentile(every, 99) * 1000 if every else 0.0,
+        percentile(commands, 99) * 1000 if commands else 0.0,
+        percentile(buttons, 99) * 1000 if buttons else 0.0,
+        handler_p99 * 1000, within, len(every), out["why"])
+
+
+def open_table(users: int, activations: int, seconds: float,
+               runs: dict[float, list[OpenRun]]) -> list[str]:
+    lines = [
+        "| offered updates/s | users | activations | s | runs | load avg at start "
+        "| achieved updates/s | refused / failed | bot CPU ms/update | emulators CPU ms/update "
+        "| p50 ms | p99 ms | p99 commands / buttons ms | handler p99 ms | handled ≤ 50 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rate, done in runs.items():
+        lines.append(
+            f"| {rate:g} | {users} | {activations} | {seconds:g} | {len(done)} | "
+            f"{spread([r.load for r in done], '{:.1f}')} | "
+            f"{spread([r.achieved for r in done], '{:.0f}')} | "
+            f"{sum(r.refused for r in done)} / {sum(r.failed for r in done)} | "
+            f"{spread([r.cpu_ms for r in done])} | "
+            f"{spread([r.emu_ms for r in done])} | "
+            f"{spread([r.p50 for r in done], '{:.0f}')} | "
+            f"{spread([r.p99 for r in done], '{:.0f}')} | "
+            f"{spread([r.p99_commands for r in done], '{:.0f}')} / "
+            f"{spread([r.p99_buttons for r in done], '{:.0f}')} | "
+            f"{spread([r.handler_p99 for r in done], '{:.0f}')} | "
+            f"{spread([r.within_50ms * 100 for r in done], '{:.1f}')} % |")
+    return lines
+
+
+async def measure_open(users: int, activations: int, rates: list[float], seconds: float,
+                       warmup: float, runs: int, profile: Path | None = None) -> list[str]:
+    where = machine()
+    done: dict[float, list[OpenRun]] = {rate: [] for rate in rates}
+    for i in range(runs):  # the rates in turn, so load changes spread over all of them
+        for rate in rates:
+            done[rate].append(await open_run(users, activations, rate, seconds, warmup,
+                                             profile, i))
+    lines = [f"Machine: {where}.", "", *open_table(users, activations, seconds, done)]
+    why = [w for runs_ in done.values() for r in runs_ for w in r.why]
+    if why:
+        lines += ["", "Failed steps (first few): " + "; ".join(why[:5])]
+    print("\n".join(lines))
+    return lines
 
 
 def table(users: int, activations: int, rounds: int, runs: list[Run]) -> list[str]:
@@ -175,9 +343,16 @@ def main(argv: list[str] | None = None) -> list[str]:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--rate", type=float, nargs="+", default=None,
+                        help="open loop: updates/s offered (one or more)")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
     args = parser.parse_args(argv)
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
+    if args.rate:
+        return asyncio.run(measure_open(args.users, args.activations, args.rate, args.seconds,
+                                        args.warmup, args.runs, args.profile))
     return asyncio.run(measure(args.users, args.activations, args.rounds, args.runs,
                                args.profile))
 

@@ -217,6 +217,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
 async def close_app(app: App) -> None:
     log.info("stopping: finishing the updates in flight")
     await app.context.drain(timeout=10.0)
+    await app.dp["catalogue"].menus.drain()  # the menus those updates showed
     await app.poller.stop()
     await app.manager.notifier.close()  # codes not sent yet stay undelivered: sent on restart
     await app.koala.close()

@@ -75,6 +75,10 @@ async def show(ctx: Buy, event: Event, text: str,
     previous = (await ctx.menus.get(ctx.user_id)).message_id
     if is_menu and previous is not None and (target is None or target[1] != previous):
         await menus.drop_buttons(ctx.bot, ctx.user_id, previous)  # one live menu per chat
+    # The menu is kept in memory at once (what the person's next update reads) and
+    # written to the user's row meanwhile, several people's together (MenuStore.begin);
+    # the screen does not wait for the write. With several instances nothing is kept and
+    # the next update may reach another one, which reads the row: written first, then.
     if target is not None:
         await _remember(ctx, *target, is_menu, menu, previous)
     shown = await put(ctx, event, text, markup, new=new)
@@ -144,13 +148,18 @@ async def put(ctx: Buy, event: Event, text: str, markup: InlineKeyboardMarkup | 
 
 async def _remember(ctx: Buy, chat_id: int, message_id: int, is_menu: bool, menu: str,
                     previous: int | None) -> None:
-    """Keep the user's open menu up to date: one live menu per private chat."""
+    """Keep the user's open menu up to date: one live menu per private chat. Returns once
+    it is kept (in memory, one instance) or written (several instances)."""
     if chat_id != ctx.user_id:
         return
     if is_menu:
-        await ctx.menus.set(ctx.user_id, message_id, menu)
+        writing = ctx.menus.begin(ctx.user_id, message_id, menu)
     elif previous == message_id:  # buying, bought, an error: no menu any more
-        await ctx.menus.set(ctx.user_id, None, None)
+        writing = ctx.menus.begin(ctx.user_id, None, None)
+    else:
+        return
+    if not ctx.menus.keeps:
+        await writing
 
 
 async def loading(ctx: Buy, event: Event, *, new: bool = False) -> Event:

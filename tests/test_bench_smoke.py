@@ -99,6 +99,19 @@ def test_latency_menus_with_running_activations() -> None:
     assert float(row[5]) > 0  # bot CPU ms per update
 
 
+def test_latency_open_loop() -> None:
+    """Poisson arrivals through the commands and the buy buttons; every step answered."""
+    from bench import latency
+
+    lines = latency.main(["--users", "2", "--activations", "4", "--rate", "10",
+                          "--seconds", "2", "--warmup", "0", "--runs", "1"])
+    row = last_row(lines)
+    assert row[:5] == ["10", "2", "4", "2", "1"]  # offered, users, activations, s, runs
+    assert float(row[6]) > 0  # achieved updates/s
+    assert row[7].endswith("/ 0")  # no step failed
+    assert not any(line.startswith("Failed steps") for line in lines)
+
+
 async def test_update_cost_counts(capsys: pytest.CaptureFixture[str]) -> None:
     from bench import update_cost
 

@@ -339,12 +339,8 @@ async def test_no_key_asks_for_one(app: App, alice: Person) -> None:
 
 
 async def test_default_country_is_pinned(app: App, alice_with_key: Person) -> None:
-    async with app.db() as session:
-        from storage.repo import UserRepo
-        users = UserRepo(session)
-        user = await users.get_or_create(alice_with_key.user.id)
-        user.default_country = 43  # Germany: one of the dearest
-        await users.save(user)
+    # As /settings sets it (the person's row is kept; a change goes through the service).
+    await app.dp["settings_service"].set_country(alice_with_key.user.id, 43)  # Germany: dearest
     menu = await open_countries(alice_with_key.chat)
     assert menu.buttons[1][0].startswith("🇩🇪 Germany")
 

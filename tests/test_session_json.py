@@ -144,3 +144,27 @@ async def test_what_json_cannot_say_goes_as_a_form(json_bot: Bot) -> None:
     assert b'"parse_mode":"HTML"' in body
     bare = Bot(BOT_TOKEN, session=session)  # no defaults: parse_mode resolves to None
     assert session.json_body(bare, inline) is None
+
+
+async def test_a_sent_message_comes_back_without_its_echoed_keyboard(
+        json_bot: Bot, tg: TelegramEmulator) -> None:
+    """What the bot has just sent is not validated again into objects: the message comes
+    back with its id, chat and text, without the keyboard and the entities."""
+    user = tg.add_user(first_name="Bob")
+    chat = tg.private_chat(user)
+    await chat.send("/start")
+    markup = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text="One", callback_data="x:1")]])
+    sent = await json_bot.send_message(chat.id, "<b>Pick</b> one", reply_markup=markup)
+    assert (sent.message_id, sent.chat.id, sent.text) == (chat.last.message_id, chat.id,
+                                                         "Pick one")
+    assert sent.reply_markup is None
+    assert sent.entities is None
+    assert chat.last.buttons == [["One"]]  # Telegram has it all the same
+    edited = await json_bot.edit_message_text("Picked", chat_id=chat.id,
+                                              message_id=sent.message_id, reply_markup=markup)
+    assert not isinstance(edited, bool)
+    assert edited.text == "Picked"
+    assert edited.reply_markup is None
+    me = await json_bot.get_me()  # other answers are whole
+    assert me.username

@@ -227,6 +227,41 @@ async def test_on_postgresql_a_key_removed_by_another_instance_is_not_used(
         await close_app(app)
 
 
+@needs_postgres
+async def test_on_postgresql_a_menu_is_written_before_it_shows(
+        tmp_path: Path, provider: ProviderSandbox, tg: TelegramEmulator, alice: Person,
+        pg_database: str, monkeypatch: Any) -> None:  # noqa: F811 (the fixture)
+    """With several instances nothing is kept: the person's next update may reach another
+    instance, which reads the row, so the screen waits for its menu's write (one instance
+    keeps the menu in memory and writes it meanwhile)."""
+    from storage.repos.users import UserRepo
+
+    app = await build_app(make_settings(tmp_path, provider, tg, DATABASE_URL=pg_database),
+                          koala_timeout=3.0)
+    chat = alice.chat
+    on_screen: list[str] = []
+    original = UserRepo.set_menus
+
+    async def noted(self: UserRepo, menus: Any) -> None:
+        await asyncio.sleep(0.2)  # room for the screen to change, were it not waiting
+        on_screen.append(chat.message(menu.message_id).text)  # type: ignore[union-attr]
+        await original(self, menus)
+
+    try:
+        async with running(app, polling_timeout=1):
+            await chat.send(f"/key {DEMO_KEY}")
+            await chat.wait_for("100.00")
+            await chat.send("/buy")
+            menu = await chat.wait_for("Choose a service")
+            monkeypatch.setattr(UserRepo, "set_menus", noted)
+            await chat.press("Telegram")
+            await chat.wait_for("Choose a country")
+            assert on_screen
+            assert not any("Choose a country" in text for text in on_screen)
+    finally:
+        await close_app(app)
+
+
 class Empty:
     message_id = None
 
@@ -257,7 +292,8 @@ async def test_a_second_buy_reads_neither_entries_nor_the_user(
         # The menu is written after it is shown, and updates run concurrently: without
         # this wait the block could end (with /balance answered) before the write.
         await until(lambda: (lookups.menus.get(chat.id) or Empty).message_id
-                    == second.message_id, "the second menu written")
+                    == second.message_id, "the second menu kept")
+        await app.dp["catalogue"].menus.drain()  # and written
         await chat.send("/balance")
         await chat.wait_for("Balance: 100.00")
     assert reads_of_menu_entries(seen) == 0
@@ -293,14 +329,14 @@ async def test_a_change_to_the_user_during_a_menu_write_is_not_undone(
     store = app.dp["catalogue"].menus
     people = store.lookups.users
     writing, go_on = asyncio.Event(), asyncio.Event()
-    original = UserRepo.set_menu
+    original = UserRepo.set_menus
 
-    async def slow_set_menu(self: UserRepo, *args: Any) -> None:
+    async def slow_set_menus(self: UserRepo, *args: Any) -> None:
         writing.set()
         await go_on.wait()
         await original(self, *args)
 
-    monkeypatch.setattr(UserRepo, "set_menu", slow_set_menu)
+    monkeypatch.setattr(UserRepo, "set_menus", slow_set_menus)
     user_id = alice.user.id
     task = asyncio.create_task(store.set(user_id, 4242, "services"))
     await writing.wait()
@@ -322,6 +358,111 @@ async def test_a_change_to_the_user_during_a_menu_write_is_not_undone(
     await task
     assert people.get(user_id) is None  # read again next time, with both changes
     assert (await app.dp["accounts"].user(user_id)).menu_message_id == 4343
+
+
+async def test_a_country_menu_reads_no_rows(app: App, alice_with_key: Person) -> None:
+    """The country menu takes the default country and the favourites from the kept rows,
+    as the service menu does (it read the user's row and the favourites on every press)."""
+    chat = alice_with_key.chat
+    await chat.send("/buy")
+    await chat.wait_for("Choose a service")
+    await chat.press("Telegram")
+    await chat.wait_for("Choose a country")
+    await chat.press("Russia")
+    await chat.wait_for("Several suppliers")
+    with statements(app) as seen:
+        await chat.press("« Countries")
+        await chat.wait_for("Choose a country")
+    assert reads_of("users", seen) == 0
+    assert reads_of("favourites", seen) == 0
+
+
+async def test_menus_written_at_once_share_a_statement_and_a_commit(
+        app: App, alice: Person, monkeypatch: Any) -> None:
+    """Group commit: while one menu is written, the menus of everyone else who comes
+    meanwhile wait and go together in the next statement; each `set` returns once its
+    own menu is committed."""
+    from storage.repos.users import UserRepo
+
+    store = app.dp["catalogue"].menus
+    people = [alice.user.id + n for n in range(5)]
+    for person in people:
+        await app.dp["accounts"].user(person)  # their rows exist
+    writes: list[dict[int, Any]] = []
+    original = UserRepo.set_menus
+
+    async def noted(self: UserRepo, menus: Any) -> None:
+        writes.append(dict(menus))
+        await original(self, menus)
+
+    monkeypatch.setattr(UserRepo, "set_menus", noted)
+    with statements(app) as seen:
+        await asyncio.gather(*(store.set(person, 1000 + n, "s")
+                               for n, person in enumerate(people)))
+    assert [sorted(w) for w in writes] == [people[:1], people[1:]]
+    assert sum(1 for s in seen if s.lstrip().startswith("UPDATE users")) == 2
+    store.lookups.menus.forget_all()
+    for n, person in enumerate(people):
+        assert (await store.get(person)).message_id == 1000 + n  # read from the rows
+
+
+async def test_menus_one_after_another_stay_kept(app: App, alice: Person) -> None:
+    """A person pressing on while the previous menu is still being written: the first
+    write ending does not drop what the second put in memory (no row read after)."""
+    store = app.dp["catalogue"].menus
+    person = alice.user.id
+    await app.dp["accounts"].user(person)
+    first = store.begin(person, 501, "s")
+    second = store.begin(person, 502, "o")
+    await asyncio.gather(first, second)
+    with statements(app) as seen:
+        row = await store.get(person)
+        kept = await app.dp["accounts"].user(person)
+    assert (row.message_id, row.kind, kept.menu_message_id) == (502, "o", 502)
+    assert reads_of("users", seen) == 0
+
+
+async def test_a_press_skips_the_areas_that_cannot_take_it(
+        app: App, alice_with_key: Person, monkeypatch: Any) -> None:
+    """A press for the buy menus is not offered to the handlers of settings, keys,
+    history... (their filters were all checked first); every handler stays reachable."""
+    from aiogram.dispatcher.event.handler import HandlerObject
+    from aiogram.filters.callback_data import CallbackQueryFilter
+
+    from handlers.routing import PrefixGate
+
+    owners = {id(h): router.name for router in _routers(app.dp)
+              for h in router.callback_query.handlers}
+    checked: list[str] = []
+    original = HandlerObject.check
+
+    async def noted(self: HandlerObject, *args: Any, **kwargs: Any) -> Any:
+        if id(self) in owners:
+            checked.append(owners[id(self)])
+        return await original(self, *args, **kwargs)
+
+    chat = alice_with_key.chat
+    await chat.send("/buy")
+    await chat.wait_for("Choose a service")
+    monkeypatch.setattr(HandlerObject, "check", noted)
+    await chat.press("Telegram")
+    await chat.wait_for("Choose a country")
+    monkeypatch.undo()
+    assert "buy_services" in checked
+    assert not {"keys", "settings", "history", "activations"} & set(checked)
+
+    def gates(router: Any) -> list[PrefixGate]:
+        return [f.callback for f in router.callback_query._handler.filters or ()
+                if isinstance(f.callback, PrefixGate)]
+
+    for router in _routers(app.dp):  # each handler's own prefix passes every gate above it
+        for handler in router.callback_query.handlers:
+            for f in handler.filters or ():
+                if isinstance(f.callback, CallbackQueryFilter):
+                    data = f.callback.callback_data.__prefix__ + ":"
+                    for above in router.chain_head:
+                        for gate in gates(above):
+                            assert data.split(":", 1)[0] in gate.prefixes, (router, data)
 
 
 def test_only_writes_that_change_menu_entries_drop_them() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +16,12 @@ from storage.models import Account, Activation, Favourite, User, utcnow
 from storage.states import ACTIVE_STATES
 
 log = logging.getLogger(__name__)
+
+_users = User.__table__  # type: ignore[attr-defined]
+# Built once (UserRepo.set_menus runs for every few buy screens): an executemany.
+_SET_MENUS = (update(_users).where(_users.c.id == bindparam("b_id"))
+              .values(menu_message_id=bindparam("b_message"), menu_kind=bindparam("b_kind"),
+                      menu_at=bindparam("b_at")))
 
 
 class UserRepo:
@@ -84,6 +92,16 @@ class UserRepo:
         )
         await self.session.commit()
         user.menu_message_id, user.menu_kind, user.menu_at = message_id, kind, at
+
+    async def set_menus(self, menus: Mapping[int, tuple[int | None, str | None,
+                                                       datetime | None]]) -> None:
+        """`set_menu` for several people in one statement and one commit: user id ->
+        (message id, kind, menu_at)."""
+        await self.session.exec(
+            _SET_MENUS,
+            params=[{"b_id": user_id, "b_message": message_id, "b_kind": kind, "b_at": at}
+                    for user_id, (message_id, kind, at) in menus.items()])
+        await self.session.commit()
 
 
 class AccountRepo:
