@@ -46,7 +46,10 @@ def dump(signum, frame):
             out.write(f"{len(gc.garbage)} objects freed by the cyclic collector\\n")
             for name, n in counts.most_common(60):
                 out.write(f"{n:9d} {name}\\n")
-    tracemalloc.take_snapshot().dump(path + ".part")
+    if tracemalloc.is_tracing():
+        tracemalloc.take_snapshot().dump(path + ".part")
+    else:  # --garbage alone: an empty file marks the counts written
+        open(path + ".part", "w").close()
     current, peak = tracemalloc.get_traced_memory()
     with open(path + ".txt", "w") as out:
         out.write(f"traced now {current / 2**20:.1f} MiB, peak {peak / 2**20:.1f} MiB")
