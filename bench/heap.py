@@ -33,21 +33,51 @@ import bot.app
 frames = int(os.environ.get("BENCH_HEAP_FRAMES") or 0)
 if frames:
     tracemalloc.start(frames)
+if os.environ.get("BENCH_HEAP_GARBAGE"):
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what the cyclic collector frees is kept, to count
 
 def dump(signum, frame):
     gc.collect()
     path = os.environ["BENCH_HEAP_OUT"]
-    tracemalloc.take_snapshot().dump(path + ".part")
+    if os.environ.get("BENCH_HEAP_GARBAGE"):
+        import collections
+        counts = collections.Counter(type(o).__name__ for o in gc.garbage)
+        with open(path + ".garbage", "w") as out:
+            out.write(f"{len(gc.garbage)} objects freed by the cyclic collector\\n")
+            for name, n in counts.most_common(60):
+                out.write(f"{n:9d} {name}\\n")
+    if tracemalloc.is_tracing():
+        tracemalloc.take_snapshot().dump(path + ".part")
+    else:  # --garbage alone: an empty file marks the counts written
+        open(path + ".part", "w").close()
     current, peak = tracemalloc.get_traced_memory()
     with open(path + ".txt", "w") as out:
         out.write(f"traced now {current / 2**20:.1f} MiB, peak {peak / 2**20:.1f} MiB")
+    _census(path)
     os.replace(path + ".part", path)
+
+def _census(path):
+    # Objects by type (what stays alive) and pymalloc's arenas (live heap vs what it holds).
+    import collections
+    counts = collections.Counter(type(o).__name__ for o in gc.get_objects())
+    with open(path + ".types", "w") as out:
+        for name, n in counts.most_common(40):
+            out.write(f"{n:9d} {name}\\n")
+    saved = os.dup(2)
+    with open(path + ".pymalloc", "w") as out:
+        os.dup2(out.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 def trim(signum, frame):
     import time
     gc.collect()
     started = time.perf_counter()
     ctypes.CDLL("libc.so.6").malloc_trim(0)
+    _census(os.environ["BENCH_HEAP_OUT"] + ".trim")
     with open(os.environ["BENCH_HEAP_OUT"] + ".trim", "w") as out:
         out.write(f"malloc_trim(0) took {(time.perf_counter() - started) * 1000:.1f} ms")
 
@@ -75,7 +105,8 @@ runpy.run_module("bot", run_name="__main__", alter_sys=True)
 
 
 async def measure(args: argparse.Namespace) -> None:
-    python_args = ("-c", TRACED) if args.trace or args.trim else ("-m", "bot")
+    python_args = (("-c", TRACED) if args.trace or args.trim or args.garbage
+                   else ("-m", "bot"))
     users = max(args.users, args.keys)
     async with seeded_bot(args.keys, args.activations, users, args.poll_interval, None,
                           python_args=python_args) as (emu, process, _):
@@ -99,7 +130,7 @@ async def measure(args: argparse.Namespace) -> None:
             await asyncio.sleep(2)
             print(f"after gc.collect() and malloc_trim(0): {rss_mib(process.pid)[0]:.0f} MiB "
                   f"({_note(args.out + '.tmp.trim')})", flush=True)
-        if args.trace:
+        if args.trace or args.garbage:
             await snapshot(process, Path(args.out))
 
 
@@ -129,6 +160,9 @@ def _snapshot_written(target: Path, out: Path) -> str | None:
     if not target.exists():
         return None
     target.replace(out)
+    for extra in (".types", ".pymalloc", ".garbage"):
+        if Path(str(target) + extra).exists():
+            Path(str(target) + extra).replace(str(out) + extra)
     return Path(str(target) + ".txt").read_text()
 
 
@@ -162,6 +196,9 @@ def main(argv: list[str] | None = None) -> None:
                         "(OUT.peak)")
     parser.add_argument("--trim", action="store_true",
                         help="then gc.collect() and malloc_trim(0) in the bot, RSS again")
+    parser.add_argument("--garbage", action="store_true",
+                        help="count what the cyclic collector frees (OUT.garbage; the "
+                        "garbage is kept, so RSS means nothing)")
     parser.add_argument("--diff", nargs=2, metavar=("SMALL", "BIG"))
     parser.add_argument("--group", choices=["traceback", "lineno", "filename"],
                         default="traceback")
@@ -176,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["BENCH_HEAP_OUT"] = os.environ["BENCH_HEAP_TARGET"] = os.path.abspath(
         args.out + ".tmp")
     os.environ["BENCH_HEAP_PEAK"] = "1" if args.peak else ""
+    os.environ["BENCH_HEAP_GARBAGE"] = "1" if args.garbage else ""
     asyncio.run(measure(args))
 
 

@@ -195,6 +195,19 @@ def test_the_oldest_entry_makes_room() -> None:
     assert (kept.get(1), kept.get(2), kept.get(3)) == (None, 2, 3)
 
 
+def test_rows_of_people_gone_quiet_are_dropped_once_their_time_is_up() -> None:
+    now = [0.0]
+    kept: Snapshots[int, int] = Snapshots(ttl=10, clock=lambda: now[0])
+    for key in range(100):  # a burst of people, then silence
+        kept.put(key, key, kept.version(key))
+    now[0] = 5.0
+    kept.put(100, 100, kept.version(100))
+    now[0] = 12.0  # the burst's rows expired; the later one has not
+    kept.put(101, 101, kept.version(101))
+    assert len(kept._values) == 2
+    assert (kept.get(100), kept.get(101)) == (100, 101)
+
+
 def test_several_instances_keep_nothing() -> None:
     lookups = Lookups.for_instances(several=True)
     for kept in (lookups.users, lookups.accounts, lookups.menus):
