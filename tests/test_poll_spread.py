@@ -17,16 +17,13 @@ from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from tests.conftest import Person
 from tests.helpers import buy, is_code, set_key
+from tests.test_poll_scale import person as new_person
 
 KEYS = [f"spreadKEY{i:02d}0123456789abcdefAB" for i in range(6)]
 
 
 def people(tg: TelegramEmulator, n: int) -> list[Person]:
-    out = []
-    for i in range(n):
-        user = tg.add_user(first_name=f"P{i}", language_code="en")
-        out.append(Person(user, tg.private_chat(user)))
-    return out
+    return [new_person(tg, f"P{i}") for i in range(n)]
 
 
 def record_rounds(poller: Poller) -> list[tuple[int, float]]:
