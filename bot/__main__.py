@@ -11,6 +11,7 @@ import os
 import secrets
 import sys
 
+from bot import event_loop
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure as configure_logging
 
@@ -89,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with contextlib.suppress(KeyboardInterrupt):
         try:
-            asyncio.run(run_sandbox(settings, args.sandbox_port, args.sandbox_sms_after)
-                        if args.sandbox else run(settings, own_process=True))
+            event_loop.run(run_sandbox(settings, args.sandbox_port, args.sandbox_sms_after)
+                           if args.sandbox else run(settings, own_process=True),
+                           settings.EVENT_LOOP)
         except TokenRejected as exc:
             print(f"koalabot: Telegram rejected BOT_TOKEN: {exc} (check the token @BotFather "
                   "gave you)", file=sys.stderr)

@@ -28,6 +28,7 @@ from bot.catalog import Catalog
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.coordination import AccountLeases, Locks, instance_id, is_postgres, lease_ttl
+from bot.event_loop import running_loop_name
 from bot.flood import RetryAfterMiddleware
 from bot.fsm_memory import MemoryStorage
 from bot.gctune import settle_heap, trim_heap_forever
@@ -130,8 +131,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     me = instance_id()
     shared = is_postgres(settings.DATABASE_URL)
     locks = Locks(settings.DATABASE_URL, instance=me)  # in-process only on SQLite
-    log.info("instance %s (%s)", me, "shared work: PostgreSQL leases" if shared
-             else "one instance: SQLite")
+    log.info("instance %s (%s, %s event loop)", me, "shared work: PostgreSQL leases" if shared
+             else "one instance: SQLite", running_loop_name())
     secret = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else SANDBOX_SECRET
     keybox = KeyBox(secret)
     koala = KoalaClient(settings.KOALA_API_URL, timeout=koala_timeout, backoff=koala_backoff)

@@ -23,6 +23,7 @@ _HINTS = {
     "WEBHOOK_URL": "use the public https URL Telegram should call",
     "REDIS_URL": "use a redis:// URL or leave it unset",
     "LOG_FORMAT": "use text or json",
+    "EVENT_LOOP": "use uvloop or asyncio",
     "METRICS_PORT": "set it to a TCP port (1-65535) or leave it unset to serve no metrics",
     "METRICS_HOST": "set it to the address the metrics server listens on, e.g. 127.0.0.1",
     "ADMIN_IDS": "list Telegram user ids separated by commas, e.g. 12345,67890",
@@ -55,12 +56,13 @@ class Settings(BaseSettings):
     WEBHOOK_PORT: int = 8080
     WEBHOOK_SECRET: SecretStr | None = None
     LOG_FORMAT: Literal["text", "json"] = "text"
+    EVENT_LOOP: Literal["uvloop", "asyncio"] = "uvloop"  # see bot/event_loop.py
     # Polling mode only (a webhook server serves /healthz and /metrics itself); unset: off.
     METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
     METRICS_HOST: str = "127.0.0.1"  # metrics are for the operator, not the internet
     ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()  # who may use /stats
 
-    @field_validator("LOG_FORMAT", mode="before")
+    @field_validator("LOG_FORMAT", "EVENT_LOOP", mode="before")
     @classmethod
     def _check_log_format(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

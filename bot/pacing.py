@@ -108,7 +108,10 @@ class MemoryPacer:
         # back meanwhile, so at the bot's limit codes go first (edits of one card are
         # merged while they wait, bot/chat_queue.py).
         self._codes_waiting_until = 0.0
-        self._code_line = asyncio.Lock()  # asyncio's Lock wakes its waiters in order
+        # Requests queue for the bot's budget in two lines, codes and the rest; asyncio's
+        # Lock wakes its waiters in order, one at a time (see acquire).
+        self._code_line = asyncio.Lock()
+        self._other_line = asyncio.Lock()
 
     def take(self, buckets: list[Bucket]) -> float:
         """Take a token from every bucket now (0.0), or from none and say how long to
@@ -152,18 +155,18 @@ class MemoryPacer:
 
     async def acquire(self, chat_id: int, *, urgent: bool) -> None:
         buckets = self.request_buckets(chat_id, urgent)
-        if not urgent:
-            await self._wait_for(buckets)
-            return
-        # Codes queue for the bot's budget in line, first come first served: when each
-        # waiter slept and asked again, whoever woke first won, and an unlucky code lost
-        # for many seconds (one waited 21 s at 30 codes/s). The one at the head of the line
-        # asks the budget itself (relative to now), so a late wake-up on a loaded loop
-        # never sends a backlog at once.
+        # Requests queue for the bot's budget in line, first come first served, and only
+        # the head of a line sleeps and asks again. When each waiter did that, whoever woke
+        # first won (a code waited 21 s at 30 codes/s), and with thousands of card edits
+        # held back by codes at the bot's whole rate, every one of them woke for every
+        # token: a fifth of the bot's CPU at 5,000 chats (bench/RESULTS.md). The head asks
+        # the budget itself (relative to now), so a late wake-up on a loaded loop never
+        # sends a backlog at once.
+        line = self._code_line if urgent else self._other_line
         while True:
             while (wait := self.chat_wait(chat_id)) > 0:  # noqa: ASYNC110
                 await asyncio.sleep(wait)  # the chat's own pace: not in the line meanwhile
-            async with self._code_line:
+            async with line:
                 while (wait := self.take(buckets)) > 0:
                     if self.chat_wait(chat_id) > 0:
                         break  # held by the chat's own budget (a 429): leave the line

@@ -68,11 +68,13 @@ FORGET_RETIRED_EVERY = 60.0
 # The adaptive interval. Most SMS come within the first minute or two after a purchase
 # (or after asking for another code), and the delivery target (p50 <= 1.2 s, p99 <= 2.5 s
 # at POLL_INTERVAL=2) is about those: an account is polled every tick while any of its
-# numbers is younger than FAST_FOR, waits for another code (RETRY), has a cancel asked
-# for, or nears its end (money rules: the provider's word matters there). 180 s covers
-# the usual SMS window with a minute to spare. An account with only older numbers is
-# polled every SLOW_POLL seconds: a late SMS then waits at most that long (plus a tick),
-# and such an account costs 6 instead of 30 calls per activation-minute at 2 s.
+# numbers is younger than FAST_FOR and still waits for its first code, waits for another
+# code (RETRY), has a cancel asked for, or nears its end (money rules: the provider's word
+# matters there). 180 s covers the usual SMS window with a minute to spare. A number whose
+# code came waits for nothing until its owner asks for another (RETRY, fast again), so it
+# counts as old. An account with only such numbers is polled every SLOW_POLL seconds: a
+# late or second SMS then waits at most that long (plus a tick), and such an account
+# costs 6 instead of 30 calls per activation-minute at 2 s.
 FAST_FOR = timedelta(seconds=180)
 SLOW_POLL = 10.0
 NEAR_END = timedelta(seconds=60)  # before end_margin: every tick again
@@ -305,10 +307,11 @@ class Poller(AccountPolling):
         return any(self.needs_fast_poll(a, now) for a in acts)
 
     def needs_fast_poll(self, a: Activation, now: datetime) -> bool:
-        """An activation whose account is asked every tick: just bought, waiting for
-        another code, a cancel asked for, or near its end."""
-        return (now - a.bought_at < FAST_FOR
-                or ActivationState(a.state) == ActivationState.RETRY
+        """An activation whose account is asked every tick: just bought and no code yet,
+        waiting for another code, a cancel asked for, or near its end."""
+        state = ActivationState(a.state)
+        return ((state == ActivationState.WAITING and now - a.bought_at < FAST_FOR)
+                or state == ActivationState.RETRY
                 or a.cancel_requested
                 or a.ends_at - now <= self.end_margin + NEAR_END)
 

@@ -233,3 +233,32 @@ async def test_codes_take_the_bots_budget_in_the_order_they_asked() -> None:
     await asyncio.gather(second, third)
     # The code that waited goes first: a newcomer does not take its token.
     assert order == [1, 2, 3]
+
+
+async def test_requests_held_back_wait_in_line_without_waking_for_every_token() -> None:
+    """Hundreds of card edits waiting for the bot's budget: only the head of the line asks
+    the budget again, so the work per token does not grow with the waiters, and they go
+    in the order they asked."""
+    pacer = MemoryPacer(global_rate=Rate(per_second=400.0, burst=GLOBAL.burst),
+                        chat_rate=Rate(per_second=1000.0, burst=10))
+    asked = 0
+    take = pacer.take
+
+    def counting_take(buckets: list[Bucket]) -> float:
+        nonlocal asked
+        asked += 1
+        return take(buckets)
+
+    pacer.take = counting_take  # type: ignore[method-assign]
+    order: list[int] = []
+
+    async def edit(chat_id: int) -> None:
+        await pacer.acquire(chat_id, urgent=False)
+        order.append(chat_id)
+
+    waiters = 200
+    await asyncio.gather(*(edit(chat_id) for chat_id in range(1, waiters + 1)))
+    assert order == list(range(1, waiters + 1))
+    # Each waiter asks about twice (once when it comes to the head, once when its token
+    # is due; a late wake-up may add one); each asking for every token would be ~20,000.
+    assert asked < 4 * waiters

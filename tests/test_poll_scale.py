@@ -153,6 +153,33 @@ async def test_an_old_number_is_polled_less_often_and_its_code_still_comes(
     await poller.stop()
 
 
+async def test_a_young_number_whose_code_came_is_polled_like_an_old_one(
+        app: App, alice: Person, provider: ProviderSandbox) -> None:
+    """Nothing more comes to a number with its code until another is asked for, so its
+    account is asked every slow_every-th tick even while the number is young."""
+    await set_key(app, alice)
+    a = await buy(app, alice)
+    provider.deliver_sms(a.provider_id, "7171")
+    await alice.chat.wait_for(is_code("7171"), timeout=10)
+    await app.poller.stop()
+    poller = Poller(manager=app.manager, interval=2.0, spread=0)
+    assert (await stored(app, a)).state == "received"
+    await quiet_tick(poller)
+    asked = provider.calls("getActiveActivations")
+    for _ in range(10):
+        await quiet_tick(poller)
+    assert provider.calls("getActiveActivations") == asked + 2
+
+    # A second SMS the provider sends anyway still comes, within slow_every ticks.
+    provider.deliver_sms(a.provider_id, "8181")
+    for _ in range(poller.slow_every):
+        await quiet_tick(poller)
+        if code_messages(alice.chat, "8181"):
+            break
+    await alice.chat.wait_for(is_code("8181"), timeout=5)
+    await poller.stop()
+
+
 async def test_a_number_bought_or_waiting_for_another_code_is_polled_every_tick(
         app: App, alice: Person, provider: ProviderSandbox) -> None:
     travel = TimeTravel(app, provider)
