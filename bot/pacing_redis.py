@@ -13,24 +13,28 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.pacing import CHAT, GLOBAL, GROUP_MESSAGES, Bucket, MemoryPacer, Rate
+from bot.pacing import CHAT, GLOBAL, GLOBAL_KEY, GROUP_MESSAGES, Bucket, MemoryPacer, Rate
 
 # KEYS: the buckets. ARGV: interval and allowed-ahead of each, in KEYS order. Returns "0"
-# (taken from all) or the seconds to wait (nothing taken), as a string (a Lua number
-# would come back truncated to an integer).
+# (taken from all) or "seconds to wait:the bucket (1-based) that makes it wait" (nothing
+# taken), as a string (a Lua number would come back truncated to an integer).
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local tats = {}
 local wait = 0
+local which = 0
 for i, key in ipairs(KEYS) do
   local tat = tonumber(redis.call('GET', key) or now)
   if tat < now then tat = now end
   tats[i] = tat
   local w = tat - now - tonumber(ARGV[2 * i])
-  if w > wait then wait = w end
+  if w > wait then
+    wait = w
+    which = i
+  end
 end
-if wait > 0 then return tostring(wait) end
+if wait > 0 then return tostring(wait) .. ':' .. which end
 for i, key in ipairs(KEYS) do
   local tat = tats[i] + tonumber(ARGV[2 * i - 1])
   redis.call('SET', key, tostring(tat), 'PX', math.ceil((tat - now) * 1000) + 1000)
@@ -63,6 +67,12 @@ class RedisPacer:
         # What this instance took, mirrored locally: peek() reads it without a round trip.
         self._local = MemoryPacer(global_rate=global_rate, chat_rate=chat_rate,
                                   group_messages=group_messages)
+        # This instance's requests wait for the bot's budget in two lines, as in
+        # MemoryPacer.acquire: only the head asks Redis again. When every waiter slept and
+        # asked, each token cost a script call per waiter (thousands of card edits held
+        # back by codes: thousands of calls a second).
+        self._code_line = asyncio.Lock()
+        self._other_line = asyncio.Lock()
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisPacer:
@@ -74,14 +84,20 @@ class RedisPacer:
         return f"{self.namespace}:{key}"
 
     async def take(self, buckets: list[Bucket]) -> float:
+        return (await self._take_which(buckets))[0]
+
+    async def _take_which(self, buckets: list[Bucket]) -> tuple[float, object]:
+        """take(), and the key of the bucket that makes it wait (None: taken)."""
         args: list[str] = []
         for _, rate, reserve in buckets:
             args += [repr(rate.interval), repr(rate.tolerance - reserve * rate.interval)]
         answer = await self._take(keys=[self._key(key) for key, _, _ in buckets], args=args)
-        wait = float(answer.decode() if isinstance(answer, bytes) else answer)
-        if wait <= 0:
+        text = answer.decode() if isinstance(answer, bytes) else str(answer)
+        wait, _, which = text.partition(":")
+        if float(wait) <= 0:
             self._local.take(buckets)  # mirrored; a local wait here means nothing
-        return wait
+            return 0.0, None
+        return float(wait), buckets[int(which) - 1][0]
 
     async def _wait_for(self, buckets: list[Bucket]) -> None:
         # The wait is known exactly (Redis said it): a sleep, not an Event.
@@ -89,7 +105,17 @@ class RedisPacer:
             await asyncio.sleep(wait)
 
     async def acquire(self, chat_id: int, *, urgent: bool) -> None:
-        await self._wait_for(self._local.request_buckets(chat_id, urgent))
+        buckets = self._local.request_buckets(chat_id, urgent)
+        line = self._code_line if urgent else self._other_line
+        while True:
+            async with line:
+                while (found := await self._take_which(buckets))[0] > 0:
+                    if found[1] != GLOBAL_KEY:
+                        break  # the chat's own budget (its pace, a 429): wait out of line
+                    await asyncio.sleep(found[0])
+                else:
+                    return
+            await asyncio.sleep(found[0])
 
     async def acquire_message(self, chat_id: int) -> None:
         if chat_id < 0:

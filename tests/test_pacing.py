@@ -202,6 +202,44 @@ async def test_a_flood_wait_seen_by_one_instance_holds_the_other(redis_url: str)
         await second.close()
 
 
+async def test_with_redis_requests_held_back_ask_redis_only_at_the_head_of_the_line(
+        redis_url: str) -> None:
+    """As test_requests_held_back_wait_in_line_..., with the budgets in Redis: 100 card
+    edits held back by the bot's budget cost about two script calls each, not one per
+    waiter per token; a chat held by its own pace waits out of the line."""
+    from bot.pacing_redis import RedisPacer
+
+    namespace = f"test:pace:{uuid.uuid4().hex}"
+    pacer = RedisPacer.from_url(redis_url, namespace=namespace,
+                                global_rate=Rate(per_second=200.0, burst=GLOBAL.burst),
+                                chat_rate=Rate(per_second=1000.0, burst=10))
+    asked = 0
+    take_which = pacer._take_which
+
+    async def counting(buckets: list[Bucket]) -> tuple[float, object]:
+        nonlocal asked
+        asked += 1
+        return await take_which(buckets)
+
+    pacer._take_which = counting  # type: ignore[method-assign]
+    order: list[int] = []
+
+    async def edit(chat_id: int) -> None:
+        await pacer.acquire(chat_id, urgent=False)
+        order.append(chat_id)
+
+    try:
+        await pacer.hold(1, 0.3)  # chat 1 is held (a 429): the others go meanwhile
+        waiters = 100
+        await asyncio.gather(*(edit(chat_id) for chat_id in range(1, waiters + 1)))
+    finally:
+        await pacer.close()
+    assert sorted(order) == list(range(1, waiters + 1))
+    assert order[-1] == 1  # held by its own chat's budget, out of the line
+    assert order[:-1] == list(range(2, waiters + 1))
+    assert asked < 4 * waiters
+
+
 def test_at_the_bots_limit_card_edits_wait_while_a_code_does() -> None:
     clock = FakeClock()
     pacer = MemoryPacer(clock=clock)
