@@ -133,24 +133,28 @@ async def test_an_old_number_is_polled_less_often_and_its_code_still_comes(
     poller = Poller(manager=app.manager, interval=2.0, spread=0)
     assert poller.slow_every == 5
 
-    asked = provider.calls("getActiveActivations")
-    for _ in range(10):  # just bought: every tick
-        await quiet_tick(poller)
-    assert provider.calls("getActiveActivations") == asked + 10
-
+    assert await asks_in(poller, provider, 10) == 10  # just bought: every tick
     travel.advance(300)  # an old number now: every slow_every-th tick
-    asked = provider.calls("getActiveActivations")
-    for _ in range(10):
-        await quiet_tick(poller)
-    assert provider.calls("getActiveActivations") == asked + 2
-
+    assert await asks_in(poller, provider, 10) == 2
     provider.deliver_sms(a.provider_id, "4141")
+    await code_within_a_slow_poll(poller, alice, "4141")
+    await poller.stop()
+
+
+async def asks_in(poller: Poller, provider: ProviderSandbox, ticks: int) -> int:
+    """getActiveActivations calls made over `ticks` ticks."""
+    asked = provider.calls("getActiveActivations")
+    for _ in range(ticks):
+        await quiet_tick(poller)
+    return provider.calls("getActiveActivations") - asked
+
+
+async def code_within_a_slow_poll(poller: Poller, person: Person, code: str) -> None:
     for _ in range(poller.slow_every):
         await quiet_tick(poller)
-        if code_messages(alice.chat, "4141"):
+        if code_messages(person.chat, code):
             break
-    await alice.chat.wait_for(is_code("4141"), timeout=5)
-    await poller.stop()
+    await person.chat.wait_for(is_code(code), timeout=5)
 
 
 async def test_a_young_number_whose_code_came_is_polled_like_an_old_one(
@@ -165,18 +169,10 @@ async def test_a_young_number_whose_code_came_is_polled_like_an_old_one(
     poller = Poller(manager=app.manager, interval=2.0, spread=0)
     assert (await stored(app, a)).state == "received"
     await quiet_tick(poller)
-    asked = provider.calls("getActiveActivations")
-    for _ in range(10):
-        await quiet_tick(poller)
-    assert provider.calls("getActiveActivations") == asked + 2
-
+    assert await asks_in(poller, provider, 10) == 2
     # A second SMS the provider sends anyway still comes, within slow_every ticks.
     provider.deliver_sms(a.provider_id, "8181")
-    for _ in range(poller.slow_every):
-        await quiet_tick(poller)
-        if code_messages(alice.chat, "8181"):
-            break
-    await alice.chat.wait_for(is_code("8181"), timeout=5)
+    await code_within_a_slow_poll(poller, alice, "8181")
     await poller.stop()
 
 
