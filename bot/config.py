@@ -64,7 +64,7 @@ class Settings(BaseSettings):
 
     @field_validator("LOG_FORMAT", "EVENT_LOOP", mode="before")
     @classmethod
-    def _check_log_format(cls, value: object) -> object:
+    def _lowercase(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("METRICS_PORT", mode="before")
