@@ -15,7 +15,7 @@ from bot.poller import Poller
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import TelegramEmulator
 from storage.crypto import KeyBox
-from storage.models import Account
+from storage.models import Account, Activation
 from storage.repo import AccountRepo
 from tests.conftest import DEMO_KEY, Person
 from tests.helpers import BOB_KEY, buy, code_messages, is_code, set_key, stored
@@ -157,16 +157,23 @@ async def code_within_a_slow_poll(poller: Poller, person: Person, code: str) -> 
     await person.chat.wait_for(is_code(code), timeout=5)
 
 
+async def code_came_then_own_poller(app: App, person: Person, provider: ProviderSandbox,
+                                    code: str) -> tuple[Activation, Poller]:
+    """A number bought and its code delivered; then the app's poller is stopped and the
+    test ticks one of its own."""
+    await set_key(app, person)
+    a = await buy(app, person)
+    provider.deliver_sms(a.provider_id, code)
+    await person.chat.wait_for(is_code(code), timeout=10)
+    await app.poller.stop()
+    return a, Poller(manager=app.manager, interval=2.0, spread=0)
+
+
 async def test_a_young_number_whose_code_came_is_polled_like_an_old_one(
         app: App, alice: Person, provider: ProviderSandbox) -> None:
     """Nothing more comes to a number with its code until another is asked for, so its
     account is asked every slow_every-th tick even while the number is young."""
-    await set_key(app, alice)
-    a = await buy(app, alice)
-    provider.deliver_sms(a.provider_id, "7171")
-    await alice.chat.wait_for(is_code("7171"), timeout=10)
-    await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0, spread=0)
+    a, poller = await code_came_then_own_poller(app, alice, provider, "7171")
     assert (await stored(app, a)).state == "received"
     await quiet_tick(poller)
     assert await asks_in(poller, provider, 10) == 2
@@ -179,12 +186,7 @@ async def test_a_young_number_whose_code_came_is_polled_like_an_old_one(
 async def test_a_number_bought_or_waiting_for_another_code_is_polled_every_tick(
         app: App, alice: Person, provider: ProviderSandbox) -> None:
     travel = TimeTravel(app, provider)
-    await set_key(app, alice)
-    a = await buy(app, alice)
-    provider.deliver_sms(a.provider_id, "5151")
-    await alice.chat.wait_for(is_code("5151"), timeout=10)
-    await app.poller.stop()
-    poller = Poller(manager=app.manager, interval=2.0, spread=0)
+    a, poller = await code_came_then_own_poller(app, alice, provider, "5151")
     travel.advance(300)
     await quiet_tick(poller)
 
