@@ -11,6 +11,7 @@ from aiogram.types import Message
 
 from bot.catalog import Catalog
 from bot.services.accounts import AccountService, looks_like_key
+from bot.services.catalogue import CatalogueService
 from bot.services.dto import UserInfo
 from bot.services.groups import LINK_PREFIX, GroupService
 from bot.texts import Translator
@@ -83,8 +84,8 @@ async def help_command(message: Message, t: Translator) -> None:
     await message.answer(t("start.help"))
 
 
-async def _close_buy_menu(bot: Bot, accounts: AccountService, user_id: int) -> bool:
-    menu_id = await accounts.forget_menu(user_id)
+async def _close_buy_menu(bot: Bot, catalogue: CatalogueService, user_id: int) -> bool:
+    menu_id = await catalogue.menus.close(user_id)
     if menu_id is None:
         return False
     await menus.drop_buttons(bot, user_id, menu_id)
@@ -92,7 +93,7 @@ async def _close_buy_menu(bot: Bot, accounts: AccountService, user_id: int) -> b
 
 
 async def cancel(message: Message, state: FSMContext, t: Translator, db_user: UserInfo | None,
-                 accounts: AccountService, catalog: Catalog) -> None:
+                 catalogue: CatalogueService, catalog: Catalog) -> None:
     """Leave what is half done; the answer names what that was."""
     assert message.bot is not None
     current = await state.get_state()
@@ -102,7 +103,7 @@ async def cancel(message: Message, state: FSMContext, t: Translator, db_user: Us
     # searches services again instead of filtering it.
     menu_closed = (current not in _FORMS and message.chat.type == "private"
                    and db_user is not None
-                   and await _close_buy_menu(message.bot, accounts, db_user.id))
+                   and await _close_buy_menu(message.bot, catalogue, db_user.id))
     if current == KeyForm.waiting.state:
         await message.answer(t("keys.cancelled"))
     elif current == SettingsForm.tz.state and db_user is not None:

@@ -4,11 +4,16 @@ messages, Back and /cancel going where the person expects, also after a restart.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.app import App, build_app, close_app, running
 from bot.sandbox.provider import ProviderSandbox
 from bot.sandbox.telegram import EmuChat, TelegramEmulator
+from storage.repo import UserRepo
 from tests.conftest import DEMO_KEY, Person, make_settings
 from tests.helpers import buy, code_messages, set_key, until
 from tests.test_e2e_buy import open_confirm, open_countries
@@ -141,6 +146,34 @@ async def test_cancel_in_a_buy_menu_closes_it(app: App, alice_with_key: Person) 
     assert countries.reply_markup is None
     await chat.send("/cancel")
     await chat.wait_for("Nothing to cancel")
+
+
+async def test_cancel_right_after_a_menu_whose_write_is_still_going_closes_it(
+        app: App, alice_with_key: Person, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A screen does not wait for its menu's write. /cancel sent meanwhile still finds
+    the menu (it said "Nothing to cancel" when it read the table before the write landed,
+    and the write then left the menu open), and what the table says in the end is no menu."""
+    chat = alice_with_key.chat
+    release = asyncio.Event()
+    set_menus = UserRepo.set_menus
+
+    async def held(self: UserRepo, menus: Any) -> None:
+        await release.wait()
+        await set_menus(self, menus)
+
+    monkeypatch.setattr(UserRepo, "set_menus", held)
+    try:
+        countries = await open_countries(chat)
+        await chat.send("/cancel")
+        await chat.wait_for("Cancelled. Send /buy to start again.")
+        assert countries.reply_markup is None
+    finally:
+        release.set()
+    await app.dp["catalogue"].menus.drain()
+    async with app.manager.db() as session:
+        user = await UserRepo(session).get(alice_with_key.user.id)
+    assert user is not None
+    assert user.menu_message_id is None
 
 
 async def test_start_deep_link_offers_one_buy_a_number_button(

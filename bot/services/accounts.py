@@ -190,21 +190,3 @@ class AccountService:
         if removed:
             log.info("user %s removed their API key", by)
         return removed
-
-    async def forget_menu(self, user_id: int) -> int | None:
-        """Forget the person's open buy menu; the message it was in, or None if none was."""
-        menus, users_cache = self.lookups.menus, self.lookups.users
-        menus.forget(user_id)
-        users_cache.forget(user_id)  # UserInfo carries menu_message_id
-        try:
-            async with self.db() as session:
-                users = UserRepo(session)
-                user = await users.get(user_id)
-                if user is None or user.menu_message_id is None:
-                    return None
-                message_id = user.menu_message_id
-                await users.set_menu(user, None, None)
-        finally:
-            menus.forget(user_id)
-            users_cache.forget(user_id)
-        return message_id

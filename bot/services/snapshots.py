@@ -10,7 +10,7 @@ largest share of the bot's CPU per update.
 Only when the bot runs as one instance (SQLite; `Lookups.for_instances`): with several,
 another instance's changes would not be seen. Correctness rests on every change being
 seen. The user's row and menu change only through
-services that forget the entry (SettingsService, MenuStore, AccountService.forget_menu).
+services that forget the entry (SettingsService, MenuStore).
 Accounts change in more places (keys set and removed, the currency learnt by the buying
 code, a group's migration, retired keys wiped by the poller), so besides the services'
 own `forget`, `watch_account_writes` drops every kept account whenever a statement of this
