@@ -153,13 +153,9 @@ async def _remember(ctx: Buy, chat_id: int, message_id: int, is_menu: bool, menu
     if chat_id != ctx.user_id:
         return
     if is_menu:
-        writing = ctx.menus.begin(ctx.user_id, message_id, menu)
+        await ctx.menus.remember(ctx.user_id, message_id, menu)
     elif previous == message_id:  # buying, bought, an error: no menu any more
-        writing = ctx.menus.begin(ctx.user_id, None, None)
-    else:
-        return
-    if not ctx.menus.keeps:
-        await writing
+        await ctx.menus.remember(ctx.user_id, None, None)
 
 
 async def loading(ctx: Buy, event: Event, *, new: bool = False) -> Event:

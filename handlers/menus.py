@@ -60,9 +60,10 @@ async def drop_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
 
 async def close(bot: Bot, menus: MenuStore, user_id: int) -> bool:
     """Retire the open menu (its buttons go) and forget it; False when there was none."""
-    row = await menus.get(user_id)
+    row = await menus.get(user_id)  # found while its write is still going on, too
     if row.message_id is None:
         return False
+    # Forgotten before the Telegram call: a menu shown meanwhile is not forgotten with it.
+    await menus.remember(user_id, None, None)
     await drop_buttons(bot, user_id, row.message_id)
-    await menus.set(user_id, None, None)
     return True

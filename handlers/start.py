@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -84,14 +84,6 @@ async def help_command(message: Message, t: Translator) -> None:
     await message.answer(t("start.help"))
 
 
-async def _close_buy_menu(bot: Bot, catalogue: CatalogueService, user_id: int) -> bool:
-    menu_id = await catalogue.menus.close(user_id)
-    if menu_id is None:
-        return False
-    await menus.drop_buttons(bot, user_id, menu_id)
-    return True
-
-
 async def cancel(message: Message, state: FSMContext, t: Translator, db_user: UserInfo | None,
                  catalogue: CatalogueService, catalog: Catalog) -> None:
     """Leave what is half done; the answer names what that was."""
@@ -103,7 +95,7 @@ async def cancel(message: Message, state: FSMContext, t: Translator, db_user: Us
     # searches services again instead of filtering it.
     menu_closed = (current not in _FORMS and message.chat.type == "private"
                    and db_user is not None
-                   and await _close_buy_menu(message.bot, catalogue, db_user.id))
+                   and await menus.close(message.bot, catalogue.menus, db_user.id))
     if current == KeyForm.waiting.state:
         await message.answer(t("keys.cancelled"))
     elif current == SettingsForm.tz.state and db_user is not None:

@@ -28,6 +28,7 @@ from storage.repo import AccountRepo
 from tests.conftest import DEMO_KEY, Person, make_settings
 from tests.helpers import until, within
 from tests.test_backends import needs_postgres, pg_database  # noqa: F401 (a fixture)
+from tests.test_e2e_buy import open_countries
 from tests.test_e2e_settings_history import add_history
 
 OTHER_KEY = "otherKEY9876543210zyxwvuZYXWVU"
@@ -377,10 +378,7 @@ async def test_a_country_menu_reads_no_rows(app: App, alice_with_key: Person) ->
     """The country menu takes the default country and the favourites from the kept rows,
     as the service menu does (it read the user's row and the favourites on every press)."""
     chat = alice_with_key.chat
-    await chat.send("/buy")
-    await chat.wait_for("Choose a service")
-    await chat.press("Telegram")
-    await chat.wait_for("Choose a country")
+    await open_countries(chat)
     await chat.press("Russia")
     await chat.wait_for("Several suppliers")
     with statements(app) as seen:

@@ -265,7 +265,7 @@ class MenuStore:
     """Kept on the user's row, not in the FSM: with memory storage a restart forgets the
     FSM, and a country typed into a country menu must still filter its countries. Read
     once and kept (bot/services/snapshots.py): every change goes through `set`, `begin`
-    or `close`."""
+    or `remember`."""
 
     def __init__(self, db: SessionFactory, lookups: Lookups | None = None) -> None:
         self.db = db
@@ -344,18 +344,13 @@ class MenuStore:
         task.add_done_callback(self._written)
         return task
 
-    async def close(self, user_id: int) -> int | None:
-        """Forget the person's open buy menu (/cancel); the message it was in, or None if
-        none was. Read as `get` reads it, so a menu whose write is still under way (a
-        screen does not wait for it) is found, and its None is written after it; waited
-        for, as a screen waits, only when the next update would read the table."""
-        open_menu = (await self.get(user_id)).message_id
-        if open_menu is None:
-            return None
-        writing = self.begin(user_id, None, None)
+    async def remember(self, user_id: int, message_id: int | None, kind: str | None
+                       ) -> None:
+        """`begin`, waited for only when the next update would read the table (several
+        instances); with the menus kept, the write goes on while the screen shows."""
+        writing = self.begin(user_id, message_id, kind)
         if not self.keeps:
             await writing
-        return open_menu
 
     def _written(self, task: asyncio.Future[None]) -> None:
         self._writes.discard(task)

@@ -82,21 +82,11 @@ class UserRepo:
         await self.session.commit()
         return bool(result.rowcount)
 
-    async def set_menu(self, user: User, message_id: int | None, kind: str | None) -> None:
-        """Remember the user's open buy menu (None: there is none). Only these columns are
-        written, so a concurrent update of the user's settings is not undone."""
-        at = utcnow() if message_id is not None else None
-        await self.session.exec(
-            update(User).where(col(User.id) == user.id)
-            .values(menu_message_id=message_id, menu_kind=kind, menu_at=at)
-        )
-        await self.session.commit()
-        user.menu_message_id, user.menu_kind, user.menu_at = message_id, kind, at
-
     async def set_menus(self, menus: Mapping[int, tuple[int | None, str | None,
                                                        datetime | None]]) -> None:
-        """`set_menu` for several people in one statement and one commit: user id ->
-        (message id, kind, menu_at)."""
+        """Remember open buy menus (None: there is none), several people's in one
+        statement and one commit: user id -> (message id, kind, menu_at). Only these
+        columns are written, so a concurrent update of a user's settings is not undone."""
         await self.session.exec(
             _SET_MENUS,
             params=[{"b_id": user_id, "b_message": message_id, "b_kind": kind, "b_at": at}
