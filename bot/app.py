@@ -59,6 +59,7 @@ from bot.session import BotSession
 from bot.texts import load as load_texts
 from handlers import get_routers
 from handlers.middlewares import CallbackAnswers, ContextMiddleware
+from handlers.routing import AreaDispatcher
 from storage.crypto import KeyBox
 from storage.db import SessionFactory, create_engine, migrate, session_factory
 
@@ -146,7 +147,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     leases = (AccountLeases(engine, me, ttl=lease_ttl(settings.POLL_INTERVAL))
               if shared else None)
     poller = Poller(manager=manager, interval=settings.POLL_INTERVAL, leases=leases)
-    dp = Dispatcher(
+    dp = AreaDispatcher(
         storage=make_storage(settings),
         settings=settings,
         db=db,
@@ -185,6 +186,7 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     dp.update.outer_middleware(context)
     dp.callback_query.middleware(CallbackAnswers())
     dp.include_routers(*get_routers())
+    dp.index_areas()  # an update goes straight to the areas that can take it
     inline_pure_filters(dp)  # F... and State filters on the loop, not in a thread
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
               catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,

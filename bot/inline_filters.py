@@ -49,6 +49,7 @@ def _inline(target: CallableObject) -> bool:
 
     # `params` were read from the sync callable's signature when aiogram built the object,
     # so the arguments handed over stay the same.
+    inline.__wrapped__ = sync  # type: ignore[attr-defined]  # what the filter is, for routing
     target.callback = inline
     target.awaitable = True
     return True
