@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from aiogram import Dispatcher, Router
-from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
-from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED, SkipHandler
+from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
@@ -77,26 +77,31 @@ def gate_presses(router: Router) -> dict[str, Any]:
     return gated
 
 
-# --- updates go straight to the areas that can take them ------------------------------
+# --- updates go straight to the handlers that can take them ---------------------------
 
-ANY: None = None  # "no restriction": an area or handler that may take anything
 _UNKNOWN = object()  # a command, prefix or state no handler names (they all behave alike)
+
+# What an update is, as far as filters can tell without running: its kind, its command
+# (messages), its callback data prefix (presses) and the chat's FSM state.
+Key = tuple[str, object, object, object]
 
 
 @dataclass(frozen=True)
 class _Takes:
-    """What one message handler can take, as far as its filters say for sure."""
+    """What one handler can take, as far as its filters say for sure (None: anything)."""
 
-    commands: frozenset[str] | None  # a command filter: only these commands
-    states: frozenset[str | None] | None  # a state filter: only in these FSM states
+    commands: frozenset[str] | None = None  # a command filter: only these commands
+    states: frozenset[str | None] | None = None  # a state filter: only in these states
+    prefixes: frozenset[str] | None = None  # callback data filters: only these prefixes
 
-    def may_take(self, command: object, state: object) -> bool:
-        return ((self.commands is None or command in self.commands)
-                and (self.states is None or state in self.states))
-
-
-def _unwrap(f: FilterObject) -> Any:
-    return inspect.unwrap(f.callback)  # bot.inline_filters keeps the sync filter there
+    def may_take(self, key: Key) -> bool:
+        update_type, command, prefix, state = key
+        if update_type == "callback_query":
+            return self.prefixes is None or prefix in self.prefixes
+        if update_type == "message":
+            return ((self.commands is None or command in self.commands)
+                    and (self.states is None or state in self.states))
+        return True
 
 
 def _commands_of(f: Any) -> frozenset[str] | None:
@@ -121,97 +126,67 @@ def _states_of(f: Any) -> frozenset[str | None] | None:
     return frozenset(names)
 
 
-def _message_handler(handler: HandlerObject) -> _Takes:
-    commands: frozenset[str] | None = None
-    states: frozenset[str | None] | None = None
+def _prefix_of(f: Any) -> frozenset[str] | None:
+    if isinstance(f, CallbackQueryFilter) and f.callback_data.__separator__ == ":":
+        return frozenset({f.callback_data.__prefix__})
+    return None
+
+
+def _narrow(known: frozenset[str | None] | None, found: frozenset[Any] | None,
+            ) -> frozenset[Any] | None:
+    return known if found is None else found if known is None else known & found
+
+
+def _takes(handler: HandlerObject) -> _Takes:
+    commands = states = prefixes = None
     for f in handler.filters or ():  # every filter must pass: each one narrows
-        callback = _unwrap(f)
-        if (found := _commands_of(callback)) is not None:
-            commands = found if commands is None else commands & found
-        if (named := _states_of(callback)) is not None:
-            states = named if states is None else states & named
-    return _Takes(commands, states)
+        callback = inspect.unwrap(f.callback)  # bot.inline_filters keeps the filter there
+        commands = _narrow(commands, _commands_of(callback))
+        states = _narrow(states, _states_of(callback))
+        prefixes = _narrow(prefixes, _prefix_of(callback))
+    return _Takes(commands, states, prefixes)
 
 
-def _observers(router: Router, update_type: str) -> Iterator[TelegramEventObserver]:
-    observer = router.observers.get(update_type)
-    if observer is not None:
-        yield observer
+def _tree(router: Router) -> Iterator[Router]:
+    yield router
     for child in router.sub_routers:
-        yield from _observers(child, update_type)
-
-
-@dataclass
-class _Area:
-    router: Router
-    update_types: frozenset[str]  # those its routers have handlers for
-    prefixes: frozenset[str] | None  # presses: None when a handler takes other data
-    messages: tuple[_Takes, ...] | None  # messages: None when any may pass
-
-    @classmethod
-    def of(cls, router: Router) -> _Area:
-        types = {name for name in router.observers
-                 if any(o.handlers for o in _observers(router, name))}
-        every = list(_observers(router, "message"))
-        messages: tuple[_Takes, ...] | None = tuple(
-            _message_handler(h) for o in every for h in o.handlers)
-        prefixes = _prefixes(router)
-        if any(o.outer_middleware for name in router.observers
-               for o in _observers(router, name)):
-            types = set(router.observers)  # its middlewares see what it cannot take:
-            prefixes = messages = None  # leave it to aiogram
-        return cls(router, frozenset(types), None if prefixes is None else frozenset(prefixes),
-                   messages)
-
-    def may_take(self, update_type: str, command: object, prefix: object,
-                 state: object) -> bool:
-        if update_type not in self.update_types:
-            return False
-        if update_type == "callback_query":
-            return self.prefixes is None or prefix in self.prefixes
-        if update_type == "message" and self.messages is not None:
-            return any(t.may_take(command, state) for t in self.messages)
-        return True
+        yield from _tree(child)
 
 
 class AreaDispatcher(Dispatcher):
-    """aiogram's dispatcher, but an update is offered only to the areas (top-level
-    routers) that have a handler it could pass: a press to those that take its callback
-    data's prefix, a message to those with a handler for its command (or for any text)
-    in the chat's FSM state, anything else to those with a handler for its kind.
+    """aiogram's dispatcher, but an update is offered only to the routers and handlers
+    that could take it: a press to those that take its callback data's prefix, a message
+    to those with a handler for its command (or for any text) in the chat's FSM state,
+    anything else to those with a handler for its kind.
 
-    aiogram offers every update to each area in turn, and each area runs its filters
-    against it: a /buy went through the filters of 30 message handlers before it reached
-    the buy area's, and a press through the gates of nine areas, each visit spreading the
-    whole workflow data as keyword arguments several times over. That was about a fifth of
-    the bot's CPU per update at 300 updates/s (py-spy, bench.latency). The areas skipped
-    are those whose every handler has a filter that says no for sure (a command, a callback
-    prefix, a state, an update kind it has no handler for), so the handler that answers is
-    the one aiogram would have chosen; an area with outer middlewares is always offered.
-    Call `index_areas()` once the routers are included; until then this is aiogram's."""
+    aiogram offers every update to each router in turn, and each runs its handlers'
+    filters against it: a /buy went through the filters of 30 message handlers before it
+    reached the buy area's, and a press through the gates of nine areas, each visit
+    spreading the whole workflow data as keyword arguments several times over. That was
+    about a fifth of the bot's CPU per update at 300 updates/s (py-spy, bench.latency).
+    What is left out is only what has a filter that says no for sure (a command, a
+    callback prefix, a state, an update kind with no handler), so the handler that answers
+    is the one aiogram would have chosen, with the same data; a router with outer
+    middlewares is left to aiogram. Call `index_areas()` once the routers are included;
+    until then this is aiogram's dispatcher."""
 
-    _areas: list[_Area] | None = None
-    _known: tuple[frozenset[str], frozenset[str], frozenset[str | None]]
-    _picked: dict[tuple[str, object, object, object], list[Router]]
+    _indexed = False
 
     def index_areas(self) -> None:
-        areas = [_Area.of(router) for router in self.sub_routers]
-        commands = {c for a in areas for t in a.messages or () for c in t.commands or ()}
-        prefixes = {p for a in areas for p in a.prefixes or ()}
-        states = {s for a in areas for t in a.messages or () for s in t.states or ()}
-        self._known = frozenset(commands), frozenset(prefixes), frozenset(states)
-        self._picked = {}  # bounded: keys are known names or _UNKNOWN
-        self._areas = areas
+        routers = list(_tree(self))
+        self._takes = {id(h): _takes(h) for r in routers for o in r.observers.values()
+                       for h in o.handlers}
+        every = self._takes.values()
+        self._known = (frozenset(c for t in every for c in t.commands or ()),
+                       frozenset(p for t in every for p in t.prefixes or ()),
+                       frozenset(s for t in every for s in t.states or ()))
+        self._plans: dict[tuple[int, Key], tuple[list[HandlerObject], list[Router]]] = {}
+        self._indexed = True  # plans are bounded: keys hold known names or _UNKNOWN
 
-    def areas_for(self, update_type: str, event: TelegramObject,
-                  raw_state: str | None) -> list[Router]:
-        """The areas, in order, that `event` is offered to."""
-        if self._areas is None:
-            return list(self.sub_routers)
+    def key(self, update_type: str, event: TelegramObject, raw_state: str | None) -> Key:
         commands, prefixes, states = self._known
         command: object = None
         prefix: object = None
-        state: object = raw_state if raw_state in states else _UNKNOWN
         if update_type == "message" and isinstance(event, Message):
             command = _command(event.text or event.caption)
             if command is not None and command not in commands:
@@ -221,34 +196,89 @@ class AreaDispatcher(Dispatcher):
             prefix = data.split(":", 1)[0] if data is not None else None
             if prefix is not None and prefix not in prefixes:
                 prefix = _UNKNOWN
-        key = (update_type, command, prefix, state)
-        picked = self._picked.get(key)
-        if picked is None:
-            picked = self._picked[key] = [a.router for a in self._areas
-                                          if a.may_take(update_type, command, prefix, state)]
-        return picked
+        return update_type, command, prefix, raw_state if raw_state in states else _UNKNOWN
+
+    def _may_take(self, router: Router, key: Key) -> bool:
+        """Some handler in `router` or under it could take the update (or aiogram's
+        middlewares there must see it)."""
+        update_type = key[0]
+        for r in _tree(router):
+            observer = r.observers.get(update_type)
+            if observer is None:
+                continue
+            if observer.outer_middleware or any(
+                    self._takes[id(h)].may_take(key) for h in observer.handlers):
+                return True
+        return False
+
+    def plan(self, router: Router, key: Key) -> tuple[list[HandlerObject], list[Router]]:
+        """The handlers of `router` and the routers under it that an update with `key`
+        is offered to, in aiogram's order."""
+        found = self._plans.get((id(router), key))
+        if found is None:
+            observer = router.observers.get(key[0])
+            handlers = [h for h in observer.handlers if self._takes[id(h)].may_take(key)
+                        ] if observer is not None else []
+            found = self._plans[(id(router), key)] = (
+                handlers, [r for r in router.sub_routers if self._may_take(r, key)])
+        return found
+
+    def areas_for(self, update_type: str, event: TelegramObject,
+                  raw_state: str | None) -> list[Router]:
+        """The areas (top-level routers), in order, that `event` is offered to."""
+        if not self._indexed:
+            return list(self.sub_routers)
+        return self.plan(self, self.key(update_type, event, raw_state))[1]
 
     async def _propagate_event(self, observer: TelegramEventObserver | None,
                                update_type: str, event: TelegramObject,
                                **kwargs: Any) -> Any:
-        # Router._propagate_event (aiogram 3.31), with the areas narrowed.
-        response = UNHANDLED
+        if not self._indexed:
+            return await super()._propagate_event(observer, update_type, event, **kwargs)
+        key = self.key(update_type, event, kwargs.get("raw_state"))
+        return await self._offer(self, observer, key, event, kwargs)
+
+    async def _offer(self, router: Router, observer: TelegramEventObserver | None, key: Key,
+                     event: TelegramObject, kwargs: dict[str, Any]) -> Any:
+        # Router._propagate_event and TelegramEventObserver.trigger (aiogram 3.31), over
+        # the plan's handlers and routers; each step gets its own copy of the data as there.
+        handlers, routers = self.plan(router, key)
         if observer:
             result, data = await observer.check_root_filters(event, **kwargs)
             if not result:
                 return UNHANDLED
             kwargs.update(data)
-            response = await observer.trigger(event, **kwargs)
+            response = await self._trigger(observer, handlers, event, dict(kwargs))
             if response is REJECTED:
                 return UNHANDLED
             if response is not UNHANDLED:
                 return response
-        for router in self.areas_for(update_type, event, kwargs.get("raw_state")):
-            response = await router.propagate_event(update_type=update_type, event=event,
-                                                    **kwargs)
+        for child in routers:
+            below = child.observers.get(key[0])
+            if below is not None and below.outer_middleware:  # aiogram's own way
+                response = await child.propagate_event(key[0], event, **kwargs)
+            else:
+                response = await self._offer(child, below, key, event,
+                                             {**kwargs, "event_router": child})
             if response is not UNHANDLED:
-                break
-        return response
+                return response
+        return UNHANDLED
+
+    @staticmethod
+    async def _trigger(observer: TelegramEventObserver, handlers: list[HandlerObject],
+                       event: TelegramObject, kwargs: dict[str, Any]) -> Any:
+        for handler in handlers:
+            kwargs["handler"] = handler
+            result, data = await handler.check(event, **kwargs)
+            if result:
+                kwargs.update(data)
+                try:
+                    wrapped = observer.outer_middleware.wrap_middlewares(
+                        observer._resolve_middlewares(), handler.call)
+                    return await wrapped(event, kwargs)
+                except SkipHandler:
+                    continue
+        return UNHANDLED
 
 
 def _command(text: str | None) -> str | None:

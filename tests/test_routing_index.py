@@ -159,7 +159,6 @@ async def test_every_update_reaches_the_handler_aiogram_would_pick(picked: list[
         *[("edited_message", m) for m in messages()[:3]],
         ("error", ErrorEvent(update=Update(update_id=1), exception=RuntimeError("boom"))),
     ]
-    areas = dp._areas
     reached: set[str] = set()
     for (update_type, event), state in itertools.product(events, states()):
         data = {"bot": bot, "event_from_user": ALICE, "raw_state": state,
@@ -167,12 +166,12 @@ async def test_every_update_reaches_the_handler_aiogram_would_pick(picked: list[
         picked.clear()
         await dp.propagate_event(update_type, event, **data)
         through_index = list(picked)
-        dp._areas = None  # aiogram's own propagation, every area in turn
+        dp._indexed = False  # aiogram's own propagation, every router and handler in turn
         picked.clear()
         try:
             await dp.propagate_event(update_type, event, **data)
         finally:
-            dp._areas = areas
+            dp._indexed = True
         assert through_index == picked, (update_type, event, state)
         reached.update(picked)
     every = {f"{h.callback.__module__}.{h.callback.__qualname__}"
