@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -84,9 +85,29 @@ class CallbackAnswers(CallbackAnswerMiddleware):
             return await handler(event, data)
         answer = data["callback_answer"] = self.construct_callback_answer(
             properties=get_flag(data, "callback_answer"))
-        if not answer.disabled and answer.answered:  # pre: answered before the handler
-            await self.answer(event, answer)
+        if not answer.disabled and answer.answered:  # pre: answered as the handler starts
+            return await self._alongside(handler, event, data, self.answer(event, answer))
         result = await handler(event, data)
         if not answer.disabled and not answer.answered:
             await self.answer(event, answer)
+        return result
+
+    @staticmethod
+    async def _alongside(handler: Handler, event: CallbackQuery, data: dict[str, Any],
+                         answer: Awaitable[Any]) -> Any:
+        """Run the handler while the answer is on its way: the spinner stops as soon as
+        before, and the next screen does not wait for a round trip that tells it nothing.
+        A failed answer fails the update as it did; a failed handler is what the errors
+        router explains, so its error is the one raised."""
+        answering = asyncio.ensure_future(answer)
+        try:
+            result = await handler(event, data)
+        except Exception:
+            with suppress(Exception):
+                await answering
+            raise
+        except BaseException:
+            answering.cancel()
+            raise
+        await answering
         return result
