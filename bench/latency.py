@@ -3,6 +3,7 @@
     python -m bench.latency [--users 50] [--activations 1000] [--rounds 3] [--runs 3] \\
         [--profile DIR]
     python -m bench.latency --rate 200 300 [--seconds 20] [--warmup 5] [--users 50] ...
+    python -m bench.latency --rate 300 --activations 0 --bot bench.floor_bot
 
 Two modes. The burst (default) measures capacity; `--rate` measures what people feel at a
 steady offered rate.
@@ -224,12 +225,14 @@ def spy_command(pid: int, out: Path) -> list[str]:
 
 
 async def open_run(users: int, activations: int, rate: float, seconds: float,
-                   warmup: float, profile: Path | None, index: int) -> OpenRun:
+                   warmup: float, profile: Path | None, index: int,
+                   module: str = "bot") -> OpenRun:
     load = os.getloadavg()[0]
     port = free_port()
     os.environ["METRICS_PORT"] = str(port)
     try:
-        async with seeded_bot(users, activations, users, 2.0, None) as (emu, process, _):
+        async with seeded_bot(users, activations, users, 2.0, None,
+                              python_args=("-m", module)) as (emu, process, _):
             pid = process.pid
             await settled(pid)
             if warmup > 0:
@@ -292,13 +295,14 @@ def open_table(users: int, activations: int, seconds: float,
 
 
 async def measure_open(users: int, activations: int, rates: list[float], seconds: float,
-                       warmup: float, runs: int, profile: Path | None = None) -> list[str]:
+                       warmup: float, runs: int, profile: Path | None = None,
+                       module: str = "bot") -> list[str]:
     where = machine()
     done: dict[float, list[OpenRun]] = {rate: [] for rate in rates}
     for i in range(runs):  # the rates in turn, so load changes spread over all of them
         for rate in rates:
             done[rate].append(await open_run(users, activations, rate, seconds, warmup,
-                                             profile, i))
+                                             profile, i, module))
     lines = [f"Machine: {where}.", "", *open_table(users, activations, seconds, done)]
     why = [w for runs_ in done.values() for r in runs_ for w in r.why]
     if why:
@@ -347,12 +351,15 @@ def main(argv: list[str] | None = None) -> list[str]:
                         help="open loop: updates/s offered (one or more)")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--bot", default="bot",
+                        help="open loop: the module to run instead of koalabot "
+                             "(bench.floor_bot: the framework's floor)")
     args = parser.parse_args(argv)
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
     if args.rate:
         return asyncio.run(measure_open(args.users, args.activations, args.rate, args.seconds,
-                                        args.warmup, args.runs, args.profile))
+                                        args.warmup, args.runs, args.profile, args.bot))
     return asyncio.run(measure(args.users, args.activations, args.rounds, args.runs,
                                args.profile))
 

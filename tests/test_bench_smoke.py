@@ -127,3 +127,17 @@ async def test_code_cost_counts_statements_per_code() -> None:
     out = await code_cost.measure(3)
     assert out["statements"] > 0
     assert out["commits"] > 0
+
+
+def test_latency_open_loop_on_the_framework_floor() -> None:
+    """The floor bot takes the same steps as koalabot: every one answered."""
+    from bench import latency
+
+    lines = latency.main(["--users", "2", "--activations", "0", "--rate", "10",
+                          "--seconds", "2", "--warmup", "0", "--runs", "1",
+                          "--bot", "bench.floor_bot"])
+    row = last_row(lines)
+    assert row[:5] == ["10", "2", "0", "2", "1"]
+    assert float(row[6]) > 0
+    assert row[7].endswith("/ 0")
+    assert not any(line.startswith("Failed steps") for line in lines)
