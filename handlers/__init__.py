@@ -19,18 +19,15 @@ from handlers import (
     settings,
     start,
 )
-from handlers.routing import gate_presses
 
 
 def get_routers() -> list[Router]:
     # guards right after errors: a press on someone else's menu goes no further. buy comes
     # after the other areas: it takes free text as a service search. fallback is last: it
-    # answers button presses and messages nobody else understood.
-    routers = [errors.make_router(), guards.make_router(), ops.make_router(),
-               start.make_router(), groups.make_router(),
-               keys.make_router(), settings.make_router(), history.make_router(),
-               activations.make_router(), buy.make_router(), group_rules.make_router(),
-               fallback.make_router()]
-    for router in routers:
-        gate_presses(router)  # a press skips the areas that cannot take it
-    return routers
+    # answers button presses and messages nobody else understood. (bot.app's AreaDispatcher
+    # offers each update only to the areas and handlers that could take it.)
+    return [errors.make_router(), guards.make_router(), ops.make_router(),
+            start.make_router(), groups.make_router(),
+            keys.make_router(), settings.make_router(), history.make_router(),
+            activations.make_router(), buy.make_router(), group_rules.make_router(),
+            fallback.make_router()]
