@@ -8,4 +8,4 @@ commands-history = Past activations and spending
 commands-key = Set or change the API key
 commands-settings = Language, country, favourites
 commands-help = How to use the bot
-commands-cancel = Leave the current menu
+commands-cancel = Leave the buy menu, or stop typing a key or setting

@@ -38,7 +38,7 @@ start-help =
     /active — running numbers, with Cancel / Another code / Complete.
     /balance — your KoalaSMS balance · /history — past numbers and spending.
     /key — set or change your API key · /settings — language, time zone, country, favourites.
-    /cancel — leave the current menu.
+    /cancel — leave the buy menu, or stop typing a key or a setting.
 
     <b>Refunds</b>: cancel a number with no code (allowed after a short wait) or let it run out — the price goes back to your balance. Once a code has come, the number is paid.
 common-not_text = I read text only. Type part of a service name to find it, or send /buy or /help.

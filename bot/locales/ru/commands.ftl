@@ -8,4 +8,4 @@ commands-history = История и расходы
 commands-key = Указать или сменить API-ключ
 commands-settings = Язык, страна, избранное
 commands-help = Как пользоваться ботом
-commands-cancel = Выйти из текущего меню
+commands-cancel = Выйти из меню покупки или ввода ключа, настройки
