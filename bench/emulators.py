@@ -48,6 +48,9 @@ Control API (JSON in, JSON out), on the ``control`` address:
   button: the pressed menu edited into the next screen, the "Loading…" step not counted),
   the arrivals offered and those that found every user waiting (not sent), and the wall
   time.
+- ``POST /webhooks`` ``{"urls", "secret"}``: updates are pushed to these webhook URLs in
+  turn (bot instances in webhook mode behind a load balancer) instead of waiting for
+  getUpdates.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from aiohttp import web
 
 from bot.sandbox.provider import ENDPOINT_PATH, ProviderSandbox, SandboxActivation
 from bot.sandbox.telegram import EmuChat, EmuMessage, EmuUser, TelegramEmulator
+from bot.sandbox.telegram_webhooks import WebhookPusher
 
 TOKEN = "123456:BENCH-token-for-the-emulator"
 SERVICE, COUNTRY, COST = "wa", 22, 10.0
@@ -493,7 +497,24 @@ def control_app(world: World) -> web.Application:
         return web.json_response(await world.open_loop(
             float(d.get("rate", 100.0)), float(d.get("seconds", 10.0)), int(d.get("seed", 1))))
 
+    pushers: list[WebhookPusher] = []
+
+    async def webhooks(request: web.Request) -> web.Response:
+        # Several bot instances in webhook mode: updates go to each URL in turn.
+        d = await body(request)
+        pusher = WebhookPusher(world.tg, [str(u) for u in d["urls"]],
+                               secret=d.get("secret"))
+        await pusher.start()
+        pushers.append(pusher)
+        return web.json_response({"ok": True})
+
+    async def stop_pushers(_: web.Application) -> None:
+        for pusher in pushers:
+            await pusher.stop()
+
     app = web.Application()
+    app.on_cleanup.append(stop_pushers)
+    app.router.add_post("/webhooks", webhooks)
     app.router.add_post("/seed", seed)
     app.router.add_post("/deliver", deliver)
     app.router.add_get("/results", results)

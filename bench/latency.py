@@ -54,16 +54,33 @@ import os
 import shutil
 import socket
 import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
-from bench.delivery import machine, percentile, seeded_bot, spread
+from bench.delivery import (
+    Emulators,
+    bot,
+    emulators,
+    machine,
+    percentile,
+    seed_database,
+    seeded_bot,
+    spread,
+)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 COMMANDS = ("/start", "/balance", "/buy")
 HANDLED = ('type="message"', 'type="callback_query"')
+PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"  # --instances: PostgreSQL
+BENCH_REDIS = "redis://127.0.0.1:6379/13"  # and Redis, as this machine kind provides them
+WEBHOOK_SECRET = "bench-webhook-secret"
 
 
 def cpu_times(pid: int) -> tuple[float, float]:
@@ -97,6 +114,15 @@ async def handled_within(port: int, seconds: str = "0.05") -> tuple[float, float
         if 'le="+Inf"' in line:
             total = value
     return within, total
+
+
+async def all_buckets(ports: list[int]) -> dict[float, float]:
+    """handler_buckets summed over the instances."""
+    total: dict[float, float] = {}
+    for port in ports:
+        for le, n in (await handler_buckets(port)).items():
+            total[le] = total.get(le, 0.0) + n
+    return total
 
 
 async def handler_buckets(port: int) -> dict[float, float]:
@@ -224,35 +250,105 @@ def spy_command(pid: int, out: Path) -> list[str]:
             "--nonblocking", "-o", str(out)]
 
 
-async def open_run(users: int, activations: int, rate: float, seconds: float,
-                   warmup: float, profile: Path | None, index: int,
-                   module: str = "bot") -> OpenRun:
-    load = os.getloadavg()[0]
+@asynccontextmanager
+async def one_bot(users: int, activations: int, module: str,
+                  ) -> AsyncIterator[tuple[Emulators, list[int], list[int]]]:
+    """koalabot (or `module`) polling, SQLite: (emulators, its pid, its metrics port)."""
     port = free_port()
     os.environ["METRICS_PORT"] = str(port)
     try:
         async with seeded_bot(users, activations, users, 2.0, None,
                               python_args=("-m", module)) as (emu, process, _):
-            pid = process.pid
-            await settled(pid)
-            if warmup > 0:
-                await emu.post("/open", {"rate": rate, "seconds": warmup, "seed": 1000 + index})
-            spy = None
-            if profile is not None:
-                spy = await asyncio.create_subprocess_exec(
-                    *spy_command(pid, profile / f"open{rate:g}-run{index}.txt"),
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-                await asyncio.sleep(1)
-            buckets0 = await handler_buckets(port)
-            cpu0, emu0 = cpu_seconds(pid), cpu_seconds(emu.process.pid)
-            out = await emu.post("/open", {"rate": rate, "seconds": seconds, "seed": index})
-            cpu, emu_cpu = cpu_seconds(pid) - cpu0, cpu_seconds(emu.process.pid) - emu0
-            buckets1 = await handler_buckets(port)
-            if spy is not None:
-                spy.send_signal(2)
-                await spy.wait()
+            yield emu, [process.pid], [port]
     finally:
         del os.environ["METRICS_PORT"]
+
+
+@asynccontextmanager
+async def webhook_bots(users: int, activations: int, instances: int,
+                       ) -> AsyncIterator[tuple[Emulators, list[int], list[int]]]:
+    """`instances` koalabot processes in webhook mode on a fresh PostgreSQL database, FSM
+    in Redis, updates pushed to each in turn (issue 12's scale-out): (emulators, their
+    pids, their webhook ports, which serve the metrics too)."""
+    from redis.asyncio import Redis
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    redis = Redis.from_url(BENCH_REDIS)
+    await redis.flushdb()  # no form or pace left from an earlier run
+    await redis.aclose()
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            async with emulators() as emu, AsyncExitStack() as stack:
+                world = await emu.post("/seed", {"keys": users, "activations": activations,
+                                                 "users": users})
+                emu.seeded_at, emu.world = time.monotonic(), world
+                await seed_database(db_url, world, 2.0)
+                ports = [free_port() for _ in range(instances)]
+                pids = []
+                for i, port in enumerate(ports):
+                    folder = Path(tmp) / f"bot{i}"
+                    folder.mkdir()
+                    extra = {"WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook",
+                             "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port),
+                             "WEBHOOK_SECRET": WEBHOOK_SECRET, "REDIS_URL": BENCH_REDIS}
+                    os.environ.update(extra)
+                    try:
+                        process = await stack.enter_async_context(bot(folder, emu, db_url, 2.0))
+                    finally:
+                        for key in extra:
+                            del os.environ[key]
+                    pids.append(process.pid)
+                for port in ports:  # serving: its metrics answer
+                    for _ in range(600):
+                        try:
+                            await handler_buckets(port)
+                            break
+                        except aiohttp.ClientError:
+                            await asyncio.sleep(0.2)
+                    else:
+                        raise RuntimeError(f"the instance on port {port} did not start")
+                await emu.post("/webhooks", {
+                    "urls": [f"http://127.0.0.1:{p}/webhook" for p in ports],
+                    "secret": WEBHOOK_SECRET})
+                yield emu, pids, ports
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def open_run(users: int, activations: int, rate: float, seconds: float,
+                   warmup: float, profile: Path | None, index: int,
+                   module: str = "bot", instances: int = 1) -> OpenRun:
+    load = os.getloadavg()[0]
+    started = (webhook_bots(users, activations, instances) if instances > 1
+               else one_bot(users, activations, module))
+    async with started as (emu, pids, ports):
+        for pid in pids:
+            await settled(pid)
+        if warmup > 0:
+            await emu.post("/open", {"rate": rate, "seconds": warmup, "seed": 1000 + index})
+        spy = None
+        if profile is not None:
+            spy = await asyncio.create_subprocess_exec(
+                *spy_command(pids[0], profile / f"open{rate:g}-run{index}.txt"),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            await asyncio.sleep(1)
+        buckets0 = await all_buckets(ports)
+        cpu0, emu0 = sum(map(cpu_seconds, pids)), cpu_seconds(emu.process.pid)
+        out = await emu.post("/open", {"rate": rate, "seconds": seconds, "seed": index})
+        cpu = sum(map(cpu_seconds, pids)) - cpu0
+        emu_cpu = cpu_seconds(emu.process.pid) - emu0
+        buckets1 = await all_buckets(ports)
+        if spy is not None:
+            spy.send_signal(2)
+            await spy.wait()
     by_step: dict[str, list[float]] = out["samples"]
     every = [x for xs in by_step.values() for x in xs]
     commands = [x for step, xs in by_step.items() if step.startswith("/") for x in xs]
@@ -296,13 +392,13 @@ def open_table(users: int, activations: int, seconds: float,
 
 async def measure_open(users: int, activations: int, rates: list[float], seconds: float,
                        warmup: float, runs: int, profile: Path | None = None,
-                       module: str = "bot") -> list[str]:
+                       module: str = "bot", instances: int = 1) -> list[str]:
     where = machine()
     done: dict[float, list[OpenRun]] = {rate: [] for rate in rates}
     for i in range(runs):  # the rates in turn, so load changes spread over all of them
         for rate in rates:
             done[rate].append(await open_run(users, activations, rate, seconds, warmup,
-                                             profile, i, module))
+                                             profile, i, module, instances))
     lines = [f"Machine: {where}.", "", *open_table(users, activations, seconds, done)]
     why = [w for runs_ in done.values() for r in runs_ for w in r.why]
     if why:
@@ -354,12 +450,16 @@ def main(argv: list[str] | None = None) -> list[str]:
     parser.add_argument("--bot", default="bot",
                         help="open loop: the module to run instead of koalabot "
                              "(bench.floor_bot: the framework's floor)")
+    parser.add_argument("--instances", type=int, default=1,
+                        help="open loop: koalabot processes; more than one runs them in "
+                             "webhook mode on PostgreSQL and Redis (127.0.0.1)")
     args = parser.parse_args(argv)
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
     if args.rate:
         return asyncio.run(measure_open(args.users, args.activations, args.rate, args.seconds,
-                                        args.warmup, args.runs, args.profile, args.bot))
+                                        args.warmup, args.runs, args.profile, args.bot,
+                                        args.instances))
     return asyncio.run(measure(args.users, args.activations, args.rounds, args.runs,
                                args.profile))
 

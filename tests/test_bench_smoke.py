@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench import delivery
+from tests.test_backends import needs_postgres, needs_redis
 
 
 def last_row(lines: list[str]) -> list[str]:
@@ -138,6 +139,22 @@ def test_latency_open_loop_on_the_framework_floor() -> None:
                           "--bot", "bench.floor_bot"])
     row = last_row(lines)
     assert row[:5] == ["10", "2", "0", "2", "1"]
+    assert float(row[6]) > 0
+    assert row[7].endswith("/ 0")
+    assert not any(line.startswith("Failed steps") for line in lines)
+
+
+@needs_postgres
+@needs_redis
+def test_latency_open_loop_on_two_webhook_instances() -> None:
+    """Two koalabot processes in webhook mode on PostgreSQL take the same steps."""
+    from bench import latency
+
+    lines = latency.main(["--users", "3", "--activations", "2", "--rate", "10",
+                          "--seconds", "2", "--warmup", "0", "--runs", "1",
+                          "--instances", "2"])
+    row = last_row(lines)
+    assert row[:5] == ["10", "3", "2", "2", "1"]
     assert float(row[6]) > 0
     assert row[7].endswith("/ 0")
     assert not any(line.startswith("Failed steps") for line in lines)
