@@ -100,17 +100,24 @@ def test_latency_menus_with_running_activations() -> None:
     assert float(row[5]) > 0  # bot CPU ms per update
 
 
-def test_latency_open_loop() -> None:
-    """Poisson arrivals through the commands and the buy buttons; every step answered."""
+def open_loop_answers_every_step(users: int, activations: int, *more: str) -> None:
+    """A tiny open-loop run (10 updates/s for 2 s): every step answered."""
     from bench import latency
 
-    lines = latency.main(["--users", "2", "--activations", "4", "--rate", "10",
-                          "--seconds", "2", "--warmup", "0", "--runs", "1"])
+    lines = latency.main(["--users", str(users), "--activations", str(activations),
+                          "--rate", "10", "--seconds", "2", "--warmup", "0", "--runs", "1",
+                          *more])
     row = last_row(lines)
-    assert row[:5] == ["10", "2", "4", "2", "1"]  # offered, users, activations, s, runs
+    # offered, users, activations, s, runs
+    assert row[:5] == ["10", str(users), str(activations), "2", "1"]
     assert float(row[6]) > 0  # achieved updates/s
     assert row[7].endswith("/ 0")  # no step failed
     assert not any(line.startswith("Failed steps") for line in lines)
+
+
+def test_latency_open_loop() -> None:
+    """Poisson arrivals through the commands and the buy buttons; every step answered."""
+    open_loop_answers_every_step(2, 4)
 
 
 async def test_update_cost_counts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,29 +139,11 @@ async def test_code_cost_counts_statements_per_code() -> None:
 
 def test_latency_open_loop_on_the_framework_floor() -> None:
     """The floor bot takes the same steps as koalabot: every one answered."""
-    from bench import latency
-
-    lines = latency.main(["--users", "2", "--activations", "0", "--rate", "10",
-                          "--seconds", "2", "--warmup", "0", "--runs", "1",
-                          "--bot", "bench.floor_bot"])
-    row = last_row(lines)
-    assert row[:5] == ["10", "2", "0", "2", "1"]
-    assert float(row[6]) > 0
-    assert row[7].endswith("/ 0")
-    assert not any(line.startswith("Failed steps") for line in lines)
+    open_loop_answers_every_step(2, 0, "--bot", "bench.floor_bot")
 
 
 @needs_postgres
 @needs_redis
 def test_latency_open_loop_on_two_webhook_instances() -> None:
     """Two koalabot processes in webhook mode on PostgreSQL take the same steps."""
-    from bench import latency
-
-    lines = latency.main(["--users", "3", "--activations", "2", "--rate", "10",
-                          "--seconds", "2", "--warmup", "0", "--runs", "1",
-                          "--instances", "2"])
-    row = last_row(lines)
-    assert row[:5] == ["10", "3", "2", "2", "1"]
-    assert float(row[6]) > 0
-    assert row[7].endswith("/ 0")
-    assert not any(line.startswith("Failed steps") for line in lines)
+    open_loop_answers_every_step(3, 2, "--instances", "2")
