@@ -44,7 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -177,13 +177,14 @@ TRACE = "poll-trace.jsonl"  # in the run's folder, with --trace
 @asynccontextmanager
 async def bot(folder: Path, emu: Emulators, db_url: str, poll_interval: float,
               trace: bool = False, python_args: Sequence[str] = ("-m", "bot"),
+              extra_env: Mapping[str, str] | None = None,
               ) -> AsyncIterator[asyncio.subprocess.Process]:
     """`python_args`: bench.heap runs the bot under a wrapper that dumps its heap;
-    `trace` runs it under bench.poll_trace instead."""
+    `trace` runs it under bench.poll_trace instead. `extra_env`: more settings."""
     env = {**child_env(), "BOT_TOKEN": TOKEN, "SECRET_KEY": SECRET,
            "KOALA_API_URL": emu.provider, "TELEGRAM_API_URL": emu.telegram,
            "DATABASE_URL": db_url, "POLL_INTERVAL": str(poll_interval),
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "WARNING", **(extra_env or {})}
     with (folder / "bot.log").open("wb") as log:
         command = (["-m", "bench.poll_trace", str(folder / TRACE)] if trace
                    else list(python_args))
@@ -257,6 +258,7 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
                      stall: str | None, trace: bool = False, background: int = 0,
                      bought_before: float = 0.0,
                      python_args: Sequence[str] = ("-m", "bot"),
+                     extra_env: Mapping[str, str] | None = None,
                      ) -> AsyncIterator[tuple[Emulators,
                                                              asyncio.subprocess.Process,
                                                              Path]]:
@@ -275,7 +277,7 @@ async def seeded_bot(keys: int, activations: int, users: int, poll_interval: flo
             await seed_database(db_url, world, poll_interval, bought_before)
             polled = len({a["key"] for a in world["activations"]})
             async with bot(folder, emu, db_url, poll_interval, trace,
-                           python_args) as process:
+                           python_args, extra_env) as process:
                 async def polling() -> bool:
                     if process.returncode is not None:
                         raise AssertionError(

@@ -193,30 +193,27 @@ async def one_run(users: int, activations: int, rounds: int, profile: Path | Non
                   index: int) -> Run:
     load = os.getloadavg()[0]
     port = free_port()
-    os.environ["METRICS_PORT"] = str(port)  # the bot inherits the driver's environment
-    try:
-        async with seeded_bot(users, activations, users, 2.0, None) as (emu, process, _):
-            pid = process.pid
-            idle = await settled(pid)
-            spy = None
-            if profile is not None:
-                spy = await asyncio.create_subprocess_exec(
-                    *spy_command(pid, profile / f"run{index}.txt"),
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-                await asyncio.sleep(1)
-            within0, total0 = await handled_within(port)
-            user0, sys0 = cpu_times(pid)
-            emu0 = cpu_seconds(emu.process.pid)
-            answers = await emu.post("/menus", {"rounds": rounds})
-            user1, sys1 = cpu_times(pid)
-            emu_cpu = cpu_seconds(emu.process.pid) - emu0
-            cpu = user1 - user0 + sys1 - sys0
-            within1, total1 = await handled_within(port)
-            if spy is not None:
-                spy.send_signal(2)  # SIGINT: py-spy writes its file and ends
-                await spy.wait()
-    finally:
-        del os.environ["METRICS_PORT"]
+    async with seeded_bot(users, activations, users, 2.0, None,
+                          extra_env={"METRICS_PORT": str(port)}) as (emu, process, _):
+        pid = process.pid
+        idle = await settled(pid)
+        spy = None
+        if profile is not None:
+            spy = await asyncio.create_subprocess_exec(
+                *spy_command(pid, profile / f"run{index}.txt"),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            await asyncio.sleep(1)
+        within0, total0 = await handled_within(port)
+        user0, sys0 = cpu_times(pid)
+        emu0 = cpu_seconds(emu.process.pid)
+        answers = await emu.post("/menus", {"rounds": rounds})
+        user1, sys1 = cpu_times(pid)
+        emu_cpu = cpu_seconds(emu.process.pid) - emu0
+        cpu = user1 - user0 + sys1 - sys0
+        within1, total1 = await handled_within(port)
+        if spy is not None:
+            spy.send_signal(2)  # SIGINT: py-spy writes its file and ends
+            await spy.wait()
     samples = [s for data in answers.values() for s in data["samples"]]
     wall = sum(data["wall"] for data in answers.values())
     return Run(load, idle, cpu / len(samples) * 1000, percentile(samples, 50) * 1000,
@@ -255,13 +252,9 @@ async def one_bot(users: int, activations: int, module: str,
                   ) -> AsyncIterator[tuple[Emulators, list[int], list[int]]]:
     """koalabot (or `module`) polling, SQLite: (emulators, its pid, its metrics port)."""
     port = free_port()
-    os.environ["METRICS_PORT"] = str(port)
-    try:
-        async with seeded_bot(users, activations, users, 2.0, None,
-                              python_args=("-m", module)) as (emu, process, _):
-            yield emu, [process.pid], [port]
-    finally:
-        del os.environ["METRICS_PORT"]
+    async with seeded_bot(users, activations, users, 2.0, None, python_args=("-m", module),
+                          extra_env={"METRICS_PORT": str(port)}) as (emu, process, _):
+        yield emu, [process.pid], [port]
 
 
 @asynccontextmanager
@@ -294,15 +287,11 @@ async def webhook_bots(users: int, activations: int, instances: int,
                 for i, port in enumerate(ports):
                     folder = Path(tmp) / f"bot{i}"
                     folder.mkdir()
-                    extra = {"WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook",
-                             "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port),
-                             "WEBHOOK_SECRET": WEBHOOK_SECRET, "REDIS_URL": BENCH_REDIS}
-                    os.environ.update(extra)
-                    try:
-                        process = await stack.enter_async_context(bot(folder, emu, db_url, 2.0))
-                    finally:
-                        for key in extra:
-                            del os.environ[key]
+                    webhook = {"WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook",
+                               "WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port),
+                               "WEBHOOK_SECRET": WEBHOOK_SECRET, "REDIS_URL": BENCH_REDIS}
+                    process = await stack.enter_async_context(
+                        bot(folder, emu, db_url, 2.0, extra_env=webhook))
                     pids.append(process.pid)
                 for port in ports:  # serving: its metrics answer
                     for _ in range(600):

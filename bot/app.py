@@ -186,8 +186,8 @@ async def build_app(settings: Settings, *, koala_timeout: float = 15.0,
     dp.update.outer_middleware(context)
     dp.callback_query.middleware(CallbackAnswers())
     dp.include_routers(*get_routers())
-    dp.index_areas()  # an update goes straight to the areas that can take it
     inline_pure_filters(dp)  # F... and State filters on the loop, not in a thread
+    dp.index_areas()  # an update goes straight to the handlers that can take it
     app = App(settings=settings, engine=engine, db=db, keybox=keybox, koala=koala,
               catalog=catalog, bot=bot, dp=dp, manager=manager, poller=poller,
               context=context, metrics=metrics, instance=me, locks=locks)

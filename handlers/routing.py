@@ -21,6 +21,7 @@ from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.filters.command import CommandException
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
@@ -166,13 +167,6 @@ class AreaDispatcher(Dispatcher):
                 handlers, [r for r in router.sub_routers if self._may_take(r, key)])
         return found
 
-    def areas_for(self, update_type: str, event: TelegramObject,
-                  raw_state: str | None) -> list[Router]:
-        """The areas (top-level routers), in order, that `event` is offered to."""
-        if not self._indexed:
-            return list(self.sub_routers)
-        return self.plan(self, self.key(update_type, event, raw_state))[1]
-
     async def _propagate_event(self, observer: TelegramEventObserver | None,
                                update_type: str, event: TelegramObject,
                                **kwargs: Any) -> Any:
@@ -225,9 +219,11 @@ class AreaDispatcher(Dispatcher):
 
 
 def _command(text: str | None) -> str | None:
-    """The command a Command filter would read in `text` (aiogram's
-    `Command.extract_command`, prefix "/"): its name without the bot's @mention."""
-    first = text.split(maxsplit=1)[:1] if text else []
-    if not first or not first[0].startswith("/"):
+    """The command name a "/" Command filter reads in `text`, by aiogram's own parser."""
+    if not text:
         return None
-    return first[0][1:].partition("@")[0]
+    try:
+        found = Command.extract_command(text)
+    except CommandException:  # nothing but spaces
+        return None
+    return found.command if found.prefix == "/" else None

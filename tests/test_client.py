@@ -7,6 +7,7 @@ import logging
 import socket
 import traceback
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -57,15 +58,21 @@ async def sandbox() -> AsyncIterator[ProviderSandbox]:
         await sb.stop()
 
 
-@pytest.fixture
-async def client(sandbox: ProviderSandbox) -> AsyncIterator[KoalaClient]:
+@asynccontextmanager
+async def client_of(sandbox: ProviderSandbox, timeout: float) -> AsyncIterator[KoalaClient]:
     assert sandbox.base_url is not None
-    koala = KoalaClient(sandbox.base_url + "/stubs/handler_api.php", timeout=0.5, retries=2,
-                        backoff=0.01)
+    koala = KoalaClient(sandbox.base_url + "/stubs/handler_api.php", timeout=timeout,
+                        retries=2, backoff=0.01)
     try:
         yield koala
     finally:
         await koala.close()
+
+
+@pytest.fixture
+async def client(sandbox: ProviderSandbox) -> AsyncIterator[KoalaClient]:
+    async with client_of(sandbox, timeout=0.5) as koala:
+        yield koala
 
 
 async def buy(client: KoalaClient, service: str = "tg", country: int = 0) -> int:
@@ -277,13 +284,8 @@ def error_style(request: pytest.FixtureRequest, sandbox: ProviderSandbox) -> boo
 async def patient_client(sandbox: ProviderSandbox) -> AsyncIterator[KoalaClient]:
     """For counting calls: an answer slow on a loaded machine (the suite runs four at
     once on two cores) must not become a time-out and a retry."""
-    assert sandbox.base_url is not None
-    koala = KoalaClient(sandbox.base_url + "/stubs/handler_api.php", timeout=10.0,
-                        retries=2, backoff=0.01)
-    try:
+    async with client_of(sandbox, timeout=10.0) as koala:
         yield koala
-    finally:
-        await koala.close()
 
 
 async def test_errors(patient_client: KoalaClient, sandbox: ProviderSandbox,

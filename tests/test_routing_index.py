@@ -189,7 +189,7 @@ def test_the_index_narrows() -> None:
     everything = [r.name for r in dp.sub_routers]
 
     def areas(update_type: str, event: TelegramObject, state: str | None = None) -> list[str]:
-        return [r.name for r in dp.areas_for(update_type, event, state)]
+        return [r.name for r in dp.plan(dp, dp.key(update_type, event, state))[1]]
 
     def text(words: str) -> Message:
         return Message(message_id=1, date=WHEN, chat=CHATS[0], from_user=ALICE, text=words)
